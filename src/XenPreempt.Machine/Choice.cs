@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+
+namespace XenPreempt.Machine;
+
+/// <summary>What a choice decides. Every source of nondeterminism in a run is one of these.</summary>
+public enum ChoiceKind : byte
+{
+    /// <summary>Which vCPU executes the next step.</summary>
+    NextCpu,
+    /// <summary>Whether an external (device) event is raised on the stepping vCPU now.</summary>
+    InjectEvent,
+    /// <summary>Whether a tracing exception (int3/#DB) hits the stepping vCPU at a traceable site.</summary>
+    InjectException,
+    /// <summary>Which CPU a woken task is placed on.</summary>
+    WakeCpu,
+    /// <summary>Which task, if any, an idle CPU pulls from another run queue (load balancing).</summary>
+    Migrate,
+    /// <summary>How long a hypercall runs, in chunks.</summary>
+    HypercallLength,
+}
+
+/// <summary>
+/// One decision point: <paramref name="Options"/> alternatives, the one taken when nobody cares
+/// (<paramref name="Default"/>), the vCPU it concerns and a human-readable site label.
+/// </summary>
+public readonly record struct Choice(ChoiceKind Kind, int Options, int Default, int Cpu, string Site);
+
+/// <summary>The only source of nondeterminism: every strategy (random, scripted, DFS, PCT) is one.</summary>
+public interface IChoiceOracle
+{
+    /// <summary>Returns an index in [0, choice.Options).</summary>
+    int Choose(in Choice choice);
+}
+
+/// <summary>One recorded decision: enough to replay it and to detect divergence.</summary>
+public readonly record struct ChoiceRecord(ChoiceKind Kind, int Options, int Index);
+
+/// <summary>Always takes the default: the machine's "nothing unusual happens" run.</summary>
+public sealed class DefaultOracle : IChoiceOracle
+{
+    public static readonly DefaultOracle Instance = new();
+    public int Choose(in Choice choice) => choice.Default;
+}
+
+/// <summary>
+/// A seeded random oracle. Uses its own generator (SplitMix64), never System.Random, so a seed
+/// gives the same run on every .NET version.
+/// </summary>
+public sealed class RandomOracle : IChoiceOracle
+{
+    private ulong _state;
+    private readonly double _injectionProbability;
+
+    public RandomOracle(ulong seed, double injectionProbability = 0.02)
+    {
+        _state = seed;
+        _injectionProbability = injectionProbability;
+    }
+
+    public int Choose(in Choice choice)
+    {
+        if (choice.Options <= 1)
+            return 0;
+        // Injections are rare events: a uniform coin would flood the run with them.
+        if (choice.Kind is ChoiceKind.InjectEvent or ChoiceKind.InjectException)
+            return NextDouble() < _injectionProbability ? 1 : 0;
+        return (int)(Next() % (ulong)choice.Options);
+    }
+
+    private ulong Next()
+    {
+        ulong z = _state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
+}
+
+/// <summary>
+/// Follows a list of choices, one per decision in order; past its end it takes the defaults.
+/// A scripted index outside the options at that point means the run diverged from the script.
+/// </summary>
+public sealed class ScriptedOracle : IChoiceOracle
+{
+    private readonly IReadOnlyList<int> _script;
+    private int _next;
+
+    public ScriptedOracle(IReadOnlyList<int> script) => _script = script;
+
+    public int Choose(in Choice choice)
+    {
+        if (_next >= _script.Count)
+            return choice.Default;
+        int index = _script[_next++];
+        if ((uint)index >= (uint)choice.Options)
+            throw new ReplayDivergenceException(
+                $"replay diverged at choice {_next - 1}: script says {index} but {choice.Kind} at {choice.Site} has {choice.Options} option(s)");
+        return index;
+    }
+}
+
+/// <summary>
+/// A rule-based script: the first rule whose predicate matches a decision answers it; otherwise the
+/// default. Scenarios are written this way ("when xl reaches the hypercall on CPU0, inject an
+/// exception") and recorded as a plain choice list for replay.
+/// </summary>
+public sealed class RuleOracle : IChoiceOracle
+{
+    private readonly List<(Func<Choice, bool> When, Func<Choice, int> Then, int Remaining)> _rules = new();
+
+    /// <summary>Adds a rule that fires at most <paramref name="times"/> times (0 = unlimited).</summary>
+    public RuleOracle When(Func<Choice, bool> when, Func<Choice, int> then, int times = 1)
+    {
+        _rules.Add((when, then, times == 0 ? int.MaxValue : times));
+        return this;
+    }
+
+    public int Choose(in Choice choice)
+    {
+        for (int i = 0; i < _rules.Count; i++)
+        {
+            var rule = _rules[i];
+            if (rule.Remaining <= 0 || !rule.When(choice))
+                continue;
+            _rules[i] = (rule.When, rule.Then, rule.Remaining - 1);
+            return rule.Then(choice);
+        }
+        return choice.Default;
+    }
+}
+
+/// <summary>Wraps an oracle and records every decision it makes.</summary>
+public sealed class RecordingOracle : IChoiceOracle
+{
+    private readonly IChoiceOracle _inner;
+    public List<ChoiceRecord> Log { get; } = new();
+
+    public RecordingOracle(IChoiceOracle inner) => _inner = inner;
+
+    public int Choose(in Choice choice)
+    {
+        int index = _inner.Choose(choice);
+        Log.Add(new ChoiceRecord(choice.Kind, choice.Options, index));
+        return index;
+    }
+}
+
+/// <summary>A replay asked for a decision the run no longer offers.</summary>
+public sealed class ReplayDivergenceException(string message) : Exception(message);

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+namespace XenPreempt.Machine;
+
+/// <summary>What the hardware and hypervisor call into: the guest kernel's entry points.</summary>
+public interface IGuest
+{
+    /// <summary>Boots on <paramref name="machine"/>; returns the thread each vCPU starts on.</summary>
+    SimThread[] Boot(Machine machine);
+
+    /// <summary>Xen's registered event callback (CALLBACKTYPE_event), entered with the upcall mask set.</summary>
+    void EventCallback(UpcallFrame frame);
+
+    /// <summary>A synchronous exception (int3, #DB) taken at the current instruction.</summary>
+    void Exception(ExceptionFrame frame);
+
+    /// <summary>True once the guest's workload has finished: the run ends cleanly.</summary>
+    bool WorkloadDone { get; }
+
+    /// <summary>What a debugger would show for a vCPU: for trace tables and invariant checks.</summary>
+    CpuView Describe(int cpu);
+}
+
+/// <summary>The interrupted context an upcall returns to.</summary>
+/// <param name="InHypercall">The vCPU was inside a hypercall that Xen preempted with a continuation.</param>
+/// <param name="InterruptedIrqsDisabled">The interrupted context's upcall mask (always false: Xen only delivers when unmasked).</param>
+public readonly record struct UpcallFrame(bool InHypercall, bool InterruptedIrqsDisabled);
+
+public enum ExceptionVector
+{
+    /// <summary>int3: a kprobe or ftrace breakpoint.</summary>
+    Breakpoint = 3,
+    /// <summary>#DB: a hardware breakpoint or single step.</summary>
+    Debug = 1,
+}
+
+public readonly record struct ExceptionFrame(ExceptionVector Vector, string Site);
+
+/// <summary>A snapshot of one vCPU, as the guest describes it.</summary>
+/// <param name="Current">Name of the task running there.</param>
+/// <param name="HcallState">The preemptible-hypercall state the guest keeps for this CPU ("1", "0", or "-" when it keeps none).</param>
+/// <param name="PreemptCount">The guest's preemption counter.</param>
+/// <param name="IrqsDisabled">The upcall mask.</param>
+public readonly record struct CpuView(string Current, string HcallState, int PreemptCount, bool IrqsDisabled);

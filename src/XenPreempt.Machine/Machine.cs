@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace XenPreempt.Machine;
+
+/// <summary>The fixed parameters of one simulated machine.</summary>
+public sealed record MachineConfig
+{
+    public int Cpus { get; init; } = 2;
+    /// <summary>Timer interrupt period: HZ=250.</summary>
+    public long TickNs { get; init; } = 4_000_000;
+    /// <summary>Work Xen does between two hypercall_preempt_check()s.</summary>
+    public long HypercallChunkNs { get; init; } = 1_000_000;
+    /// <summary>Cost of one ordinary guest step (a primitive boundary).</summary>
+    public long StepNs { get; init; } = 1_000;
+    /// <summary>A vCPU keeps stepping while its clock is within this window of the slowest one.</summary>
+    public long LockstepWindowNs { get; init; } = 1_000_000;
+    public long MaxSteps { get; init; } = 2_000_000;
+    public long MaxTimeNs { get; init; } = 120_000_000_000;
+    /// <summary>How many external device events the oracle may inject.</summary>
+    public int EventBudget { get; init; }
+    /// <summary>How many tracing exceptions the oracle may inject at traceable sites.</summary>
+    public int ExceptionBudget { get; init; }
+    /// <summary>Take a snapshot of every vCPU for each trace entry (the trace table needs it).</summary>
+    public bool RecordCpuViews { get; init; } = true;
+}
+
+/// <summary>Hints a guest gives about a step.</summary>
+[Flags]
+public enum StepFlags
+{
+    None = 0,
+    /// <summary>A tracer may plant a breakpoint here (an int3/#DB can hit this instruction).</summary>
+    Traceable = 1,
+}
+
+/// <summary>Why a run ended.</summary>
+public enum RunOutcome
+{
+    /// <summary>The guest said its workload is done.</summary>
+    Completed,
+    StepLimit,
+    TimeLimit,
+    /// <summary>The guest panicked (BUG_ON and friends).</summary>
+    Panic,
+    /// <summary>The simulator itself failed, or a replay diverged.</summary>
+    InternalError,
+}
+
+/// <summary>The result of a run.</summary>
+public sealed record RunResult(RunOutcome Outcome, long Steps, long TimeNs, string? Message, Exception? Error);
+
+/// <summary>
+/// A deterministic multi-vCPU machine with a Xen-like hypervisor. Guest code runs on simulated
+/// threads (stacks) with strict baton passing: exactly one runs at a time, and every decision about
+/// who runs next, and when events or exceptions arrive, comes from one <see cref="IChoiceOracle"/>.
+/// </summary>
+public sealed partial class Machine
+{
+    [ThreadStatic] private static SimThread? t_current;
+
+    private readonly IChoiceOracle _oracle;
+    private readonly List<SimThread> _threads = new();
+    private readonly ManualResetEventSlim _finished = new(false);
+    private IGuest? _guest;
+    private volatile bool _stopping;
+    private RunResult? _result;
+    private int _eventBudget;
+    private int _exceptionBudget;
+
+    public Machine(MachineConfig config, IChoiceOracle oracle)
+    {
+        if (config.Cpus < 1 || config.Cpus > 64)
+            throw new ArgumentOutOfRangeException(nameof(config), "a machine has 1 to 64 vCPUs");
+        Config = config;
+        _oracle = oracle;
+        Cpus = new Vcpu[config.Cpus];
+        for (int i = 0; i < Cpus.Length; i++)
+            Cpus[i] = new Vcpu(i, config.TickNs);
+        _eventBudget = config.EventBudget;
+        _exceptionBudget = config.ExceptionBudget;
+        Trace = new TraceLog(this);
+    }
+
+    public MachineConfig Config { get; }
+    public Vcpu[] Cpus { get; }
+    public TraceLog Trace { get; }
+    public List<string> Console { get; } = new();
+    public long Steps { get; private set; }
+
+    /// <summary>The simulated thread executing the caller.</summary>
+    public static SimThread CurrentThread =>
+        t_current ?? throw new InvalidOperationException("not running on a simulated thread");
+
+    /// <summary>The vCPU executing the caller.</summary>
+    public Vcpu CurrentCpu => CurrentThread.Cpu ?? throw new InvalidOperationException("thread is not on a vCPU");
+
+    /// <summary>The slowest vCPU's clock: what "now" means for the machine as a whole.</summary>
+    public long NowNs
+    {
+        get
+        {
+            long min = long.MaxValue;
+            foreach (var c in Cpus) min = Math.Min(min, c.Now);
+            return min;
+        }
+    }
+
+    internal IGuest Guest => _guest ?? throw new InvalidOperationException("no guest booted");
+
+    /// <summary>Creates a simulated thread (a stack) that starts running <paramref name="body"/> the first time a vCPU switches to it.</summary>
+    public SimThread CreateThread(string name, Action body)
+    {
+        var t = new SimThread(this, _threads.Count, name, body);
+        _threads.Add(t);
+        if (_guest is not null && _threadsStarted)
+            t.Start();
+        return t;
+    }
+
+    private bool _threadsStarted;
+
+    /// <summary>Boots the guest and runs until it is done, a limit is hit, or it panics.</summary>
+    public RunResult Run(IGuest guest)
+    {
+        if (_guest is not null)
+            throw new InvalidOperationException("a machine runs once");
+        _guest = guest;
+        var initial = guest.Boot(this);
+        if (initial.Length != Cpus.Length)
+            throw new InvalidOperationException("the guest must give one initial thread per vCPU");
+        for (int i = 0; i < Cpus.Length; i++)
+        {
+            Cpus[i].Running = initial[i];
+            initial[i].Cpu = Cpus[i];
+        }
+        _threadsStarted = true;
+        foreach (var t in _threads.ToArray())
+            t.Start();
+
+        initial[0].Baton.Release();
+        _finished.Wait();
+
+        // Unwind every parked thread: each wakes, sees _stopping, and throws out of the guest code.
+        foreach (var t in _threads.ToArray())
+            t.Baton.Release();
+        foreach (var t in _threads.ToArray())
+            t.Join();
+        return _result!;
+    }
+
+    /// <summary>
+    /// A primitive boundary in guest code: time passes, the oracle may let another vCPU run, and
+    /// pending events (or an injected exception) are delivered to this vCPU when it resumes.
+    /// </summary>
+    public void Step(string site, StepFlags flags = StepFlags.None)
+    {
+        var me = CurrentThread;
+        Advance(me.Cpu!, Config.StepNs);
+        Boundary(me, site);
+        DeliverPending(me, site, flags);
+    }
+
+    /// <summary>The guest's idle instruction (SCHEDOP_block): sleep until the next event.</summary>
+    public void Halt()
+    {
+        var me = CurrentThread;
+        var cpu = me.Cpu!;
+        if (!cpu.EventsNeedDelivery)
+            Advance(cpu, Math.Max(Config.StepNs, cpu.NextTimerNs - cpu.Now));
+        Boundary(me, "halt");
+        DeliverPending(me, "halt", StepFlags.None);
+    }
+
+    /// <summary>
+    /// A context switch on the current vCPU (the guest's switch_to): <paramref name="next"/> runs
+    /// here now, and the caller's stack sleeps until some vCPU switches back to it.
+    /// </summary>
+    public void SwitchTo(SimThread next)
+    {
+        var me = CurrentThread;
+        if (ReferenceEquals(next, me))
+            return;
+        var cpu = me.Cpu!;
+        if (next.Cpu is not null)
+            throw new InvalidOperationException($"switch_to: {next.Name} is already running on vCPU {next.Cpu.Id}");
+        me.Cpu = null;
+        next.Cpu = cpu;
+        cpu.Running = next;
+        Transfer(me, next);
+    }
+
+    /// <summary>The current thread ends and <paramref name="next"/> runs on its vCPU. Does not return.</summary>
+    public void ExitAndSwitchTo(SimThread next)
+    {
+        var me = CurrentThread;
+        var cpu = me.Cpu!;
+        me.Cpu = null;
+        next.Cpu = cpu;
+        cpu.Running = next;
+        me.Exited = true;
+        next.Baton.Release();
+        throw new ThreadExitedSignal();
+    }
+
+    /// <summary>Lets the oracle decide something on behalf of the guest (wake-up placement, load balancing).</summary>
+    public int Choose(ChoiceKind kind, int options, int defaultIndex, string site)
+    {
+        if (options <= 1)
+            return 0;
+        int cpu = t_current?.Cpu?.Id ?? -1;
+        return _oracle.Choose(new Choice(kind, options, defaultIndex, cpu, site));
+    }
+
+    /// <summary>Writes a line to the machine's console (the guest's printk).</summary>
+    public void Print(string line)
+    {
+        Console.Add(line);
+        Trace.Record("console", line);
+    }
+
+    private void Advance(Vcpu cpu, long ns)
+    {
+        cpu.Now += ns;
+        while (cpu.Now >= cpu.NextTimerNs)
+        {
+            cpu.Raise(EventPort.Timer);
+            cpu.NextTimerNs += Config.TickNs;
+        }
+    }
+
+    /// <summary>Picks the vCPU that steps next and passes the baton to its thread.</summary>
+    private void Boundary(SimThread me, string site)
+    {
+        Steps++;
+        CheckLimits(me);
+        if (Cpus.Length == 1)
+            return;
+        int next = _oracle.Choose(new Choice(ChoiceKind.NextCpu, Cpus.Length, DefaultNextCpu(me.Cpu!), me.Cpu!.Id, site));
+        var target = Cpus[next].Running!;
+        if (!ReferenceEquals(target, me))
+            Transfer(me, target);
+    }
+
+    /// <summary>Keep the stepping vCPU while it is not ahead of the others; else the slowest one.</summary>
+    private int DefaultNextCpu(Vcpu current)
+    {
+        int slowest = 0;
+        for (int i = 1; i < Cpus.Length; i++)
+            if (Cpus[i].Now < Cpus[slowest].Now)
+                slowest = i;
+        return current.Now <= Cpus[slowest].Now + Config.LockstepWindowNs ? current.Id : slowest;
+    }
+
+    private void CheckLimits(SimThread me)
+    {
+        if (Guest.WorkloadDone)
+            Stop(new RunResult(RunOutcome.Completed, Steps, NowNs, null, null));
+        else if (Steps >= Config.MaxSteps)
+            Stop(new RunResult(RunOutcome.StepLimit, Steps, NowNs, $"step limit {Config.MaxSteps} reached", null));
+        else if (NowNs >= Config.MaxTimeNs)
+            Stop(new RunResult(RunOutcome.TimeLimit, Steps, NowNs, $"simulated time limit {Config.MaxTimeNs / 1_000_000} ms reached", null));
+    }
+
+    private void DeliverPending(SimThread me, string site, StepFlags flags)
+    {
+        var cpu = me.Cpu!;
+        if (_eventBudget > 0 && Choose(ChoiceKind.InjectEvent, 2, 0, site) == 1)
+        {
+            _eventBudget--;
+            cpu.Raise(EventPort.Device);
+            Trace.Record("inject", $"device event on vCPU{cpu.Id}");
+        }
+        if ((flags & StepFlags.Traceable) != 0 && _exceptionBudget > 0 && Choose(ChoiceKind.InjectException, 2, 0, site) == 1)
+        {
+            _exceptionBudget--;
+            Trace.Record("inject", $"int3 at {site}");
+            Guest.Exception(new ExceptionFrame(ExceptionVector.Breakpoint, site));
+        }
+        if (me.Cpu!.EventsNeedDelivery)
+            DeliverUpcall(me, inHypercall: false);
+    }
+
+    /// <summary>
+    /// Enters the guest's event callback on the current vCPU, as Xen does: the upcall mask is set on
+    /// entry and restored by the guest's return (IRET) on whichever vCPU the thread returns on.
+    /// </summary>
+    private void DeliverUpcall(SimThread me, bool inHypercall)
+    {
+        var cpu = me.Cpu!;
+        bool savedMask = cpu.UpcallMask;
+        cpu.UpcallMask = true;
+        var frame = new UpcallFrame(inHypercall, savedMask);
+        Guest.EventCallback(frame);
+        me.Cpu!.UpcallMask = savedMask;
+    }
+
+    private void Transfer(SimThread me, SimThread next)
+    {
+        next.Baton.Release();
+        me.Baton.Wait();
+        if (_stopping)
+            throw new SimulationStoppedSignal();
+    }
+
+    internal void Stop(RunResult result)
+    {
+        if (_stopping)
+            throw new SimulationStoppedSignal();
+        _result = result;
+        _stopping = true;
+        _finished.Set();
+        throw new SimulationStoppedSignal();
+    }
+
+    internal void ThreadFailed(SimThread thread, Exception error)
+    {
+        if (_stopping)
+            return;
+        _stopping = true;
+        _result = error is GuestPanicException panic
+            ? new RunResult(RunOutcome.Panic, Steps, NowNs, panic.Message, null)
+            : new RunResult(RunOutcome.InternalError, Steps, NowNs, $"{error.GetType().Name} on {thread.Name}: {error.Message}", error);
+        _finished.Set();
+    }
+
+    internal static void SetCurrent(SimThread? t) => t_current = t;
+    internal bool Stopping => _stopping;
+}
+
+/// <summary>Unwinds a parked thread when the run ends. Guest code must not catch it.</summary>
+public sealed class SimulationStoppedSignal : Exception { }
+
+/// <summary>Unwinds a thread that has exited (do_exit). Guest code must not catch it.</summary>
+public sealed class ThreadExitedSignal : Exception { }
+
+/// <summary>Thrown by the guest for BUG_ON(), panic() and friends: ends the run as a panic.</summary>
+public sealed class GuestPanicException(string message) : Exception(message);

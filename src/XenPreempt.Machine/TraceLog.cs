@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace XenPreempt.Machine;
+
+/// <summary>One thing that happened, with every vCPU's state right after it.</summary>
+public sealed record TraceEntry(long Step, long TimeNs, int Cpu, string Task, string Kind, string Detail, CpuView[] Cpus);
+
+/// <summary>
+/// The event log: what the guest and the hypervisor report, in order. Invariant checkers observe it
+/// (as Jepsen checks a history, separately from the system under test); its hash proves determinism.
+/// </summary>
+public sealed class TraceLog
+{
+    private readonly Machine _machine;
+    private ulong _hash = 14695981039346656037UL;
+
+    internal TraceLog(Machine machine) => _machine = machine;
+
+    public List<TraceEntry> Entries { get; } = new();
+
+    /// <summary>Observers called after each entry is recorded (invariant checkers).</summary>
+    public event Action<TraceEntry>? Recorded;
+
+    /// <summary>Keep entries in memory (the trace table needs them; exploration can switch it off).</summary>
+    public bool Keep { get; set; } = true;
+
+    /// <summary>FNV-1a over every entry's text: equal hashes mean equal runs.</summary>
+    public ulong Hash => _hash;
+
+    public void Record(string kind, string detail)
+    {
+        var thread = Machine.CurrentThread;
+        int cpu = thread.Cpu?.Id ?? -1;
+        CpuView[] views = Array.Empty<CpuView>();
+        if (_machine.Config.RecordCpuViews)
+        {
+            views = new CpuView[_machine.Cpus.Length];
+            for (int i = 0; i < views.Length; i++)
+                views[i] = _machine.Guest.Describe(i);
+        }
+        var entry = new TraceEntry(_machine.Steps, thread.Cpu?.Now ?? _machine.NowNs, cpu, thread.Name, kind, detail, views);
+        Mix(entry);
+        if (Keep)
+            Entries.Add(entry);
+        Recorded?.Invoke(entry);
+    }
+
+    private void Mix(TraceEntry e)
+    {
+        var sb = new StringBuilder();
+        sb.Append(e.Step).Append('|').Append(e.TimeNs).Append('|').Append(e.Cpu).Append('|')
+          .Append(e.Task).Append('|').Append(e.Kind).Append('|').Append(e.Detail);
+        foreach (var v in e.Cpus)
+            sb.Append('|').Append(v.Current).Append(',').Append(v.HcallState).Append(',').Append(v.PreemptCount).Append(',').Append(v.IrqsDisabled ? '1' : '0');
+        foreach (char ch in sb.ToString())
+        {
+            _hash ^= ch;
+            _hash *= 1099511628211UL;
+        }
+    }
+}

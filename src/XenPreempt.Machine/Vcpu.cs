@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Threading;
+
+namespace XenPreempt.Machine;
+
+/// <summary>Event-channel ports every vCPU has bound, in the order the upcall scans them.</summary>
+public enum EventPort
+{
+    /// <summary>VIRQ_TIMER: the periodic timer.</summary>
+    Timer = 0,
+    /// <summary>The reschedule IPI another vCPU sends.</summary>
+    Resched = 1,
+    /// <summary>An external device (network, block) event.</summary>
+    Device = 2,
+}
+
+/// <summary>
+/// A virtual CPU: its own clock, Xen's vcpu_info (upcall pending and mask: a PV guest's IRQ flag),
+/// the pending event-channel ports, and the stack it is executing.
+/// </summary>
+public sealed class Vcpu
+{
+    internal Vcpu(int id, long tickNs)
+    {
+        Id = id;
+        NextTimerNs = tickNs;
+    }
+
+    public int Id { get; }
+    /// <summary>This vCPU's simulated clock, in nanoseconds.</summary>
+    public long Now { get; internal set; }
+    public long NextTimerNs { get; internal set; }
+    /// <summary>evtchn_upcall_mask: set means "IRQs disabled" for a PV guest.</summary>
+    public bool UpcallMask { get; set; }
+    /// <summary>evtchn_upcall_pending.</summary>
+    public bool UpcallPending { get; private set; }
+    public SimThread? Running { get; internal set; }
+    private int _pendingPorts;
+
+    /// <summary>local_events_need_delivery(): an event is pending and not masked.</summary>
+    public bool EventsNeedDelivery => UpcallPending && !UpcallMask;
+
+    internal void Raise(EventPort port)
+    {
+        _pendingPorts |= 1 << (int)port;
+        UpcallPending = true;
+    }
+
+    /// <summary>Sends an event to this vCPU (EVTCHNOP_send from another vCPU).</summary>
+    public void Notify(EventPort port) => Raise(port);
+
+    /// <summary>Takes and clears the pending ports, as the guest's upcall scan does.</summary>
+    public int TakePendingPorts()
+    {
+        int ports = _pendingPorts;
+        _pendingPorts = 0;
+        UpcallPending = false;
+        return ports;
+    }
+}
+
+/// <summary>A guest stack: one OS thread, run only while it holds the machine's baton.</summary>
+public sealed class SimThread
+{
+    private readonly Action _body;
+    private Thread? _os;
+    internal readonly SemaphoreSlim Baton = new(0);
+
+    internal SimThread(Machine machine, int id, string name, Action body)
+    {
+        Machine = machine;
+        Id = id;
+        Name = name;
+        _body = body;
+    }
+
+    public Machine Machine { get; }
+    public int Id { get; }
+    public string Name { get; }
+    /// <summary>The vCPU executing this stack, or null while it is switched out.</summary>
+    public Vcpu? Cpu { get; internal set; }
+    public bool Exited { get; internal set; }
+
+    internal void Start()
+    {
+        if (_os is not null)
+            return;
+        _os = new Thread(Main, maxStackSize: 1 << 20) { IsBackground = true, Name = $"sim:{Name}" };
+        _os.Start();
+    }
+
+    internal void Join() => _os?.Join();
+
+    private void Main()
+    {
+        Machine.SetCurrent(this);
+        try
+        {
+            Baton.Wait();
+            if (Machine.Stopping)
+                return;
+            _body();
+            Machine.ThreadFailed(this, new InvalidOperationException($"thread {Name} returned without exiting through the scheduler"));
+        }
+        catch (SimulationStoppedSignal) { }
+        catch (ThreadExitedSignal) { }
+        catch (Exception e)
+        {
+            Machine.ThreadFailed(this, e);
+        }
+        finally
+        {
+            Machine.SetCurrent(null);
+        }
+    }
+
+    public override string ToString() => Name;
+}
