@@ -23,6 +23,7 @@ public sealed partial class Machine
             Advance(me.Cpu!, Config.HypercallChunkNs);
             remaining--;
             Boundary(me, "xen:" + name);
+            InjectionPoint(me, "xen:" + name);
             if (remaining > 0 && me.Cpu!.EventsNeedDelivery)
             {
                 Trace.Record("hypercall", $"{name} continuation ({remaining} chunks left)");

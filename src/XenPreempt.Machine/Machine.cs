@@ -155,10 +155,10 @@ public sealed partial class Machine
     /// A primitive boundary in guest code: time passes, the oracle may let another vCPU run, and
     /// pending events (or an injected exception) are delivered to this vCPU when it resumes.
     /// </summary>
-    public void Step(string site, StepFlags flags = StepFlags.None)
+    public void Step(string site, StepFlags flags = StepFlags.None, long costNs = 0)
     {
         var me = CurrentThread;
-        Advance(me.Cpu!, Config.StepNs);
+        Advance(me.Cpu!, costNs > 0 ? costNs : Config.StepNs);
         Boundary(me, site);
         DeliverPending(me, site, flags);
     }
@@ -266,13 +266,7 @@ public sealed partial class Machine
 
     private void DeliverPending(SimThread me, string site, StepFlags flags)
     {
-        var cpu = me.Cpu!;
-        if (_eventBudget > 0 && Choose(ChoiceKind.InjectEvent, 2, 0, site) == 1)
-        {
-            _eventBudget--;
-            cpu.Raise(EventPort.Device);
-            Trace.Record("inject", $"device event on vCPU{cpu.Id}");
-        }
+        InjectionPoint(me, site);
         if ((flags & StepFlags.Traceable) != 0 && _exceptionBudget > 0 && Choose(ChoiceKind.InjectException, 2, 0, site) == 1)
         {
             _exceptionBudget--;
@@ -281,6 +275,17 @@ public sealed partial class Machine
         }
         if (me.Cpu!.EventsNeedDelivery)
             DeliverUpcall(me, inHypercall: false);
+    }
+
+    /// <summary>The oracle may raise an external device event on this vCPU here.</summary>
+    private void InjectionPoint(SimThread me, string site)
+    {
+        if (_eventBudget > 0 && Choose(ChoiceKind.InjectEvent, 2, 0, site) == 1)
+        {
+            _eventBudget--;
+            me.Cpu!.Raise(EventPort.Device);
+            Trace.Record("inject", $"device event on vCPU{me.Cpu!.Id}");
+        }
     }
 
     /// <summary>

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Models: kernel/softirq.c (irq_enter_rcu, irq_exit_rcu, __do_softirq, raise_softirq) and
+// kernel/watchdog.c (the soft-lockup detector) — Linux v6.18.
+using System;
+
+namespace XenPreempt.Kernel;
+
+public static partial class Linux
+{
+    public const int NET_RX_SOFTIRQ = 3;
+
+    /// <summary>2 * watchdog_thresh: a CPU that has not scheduled for this long is reported.</summary>
+    internal const long softlockup_thresh_ns = 20_000_000_000;
+
+    private static readonly PerCpu<int> softirq_pending = DEFINE_PER_CPU("softirq_pending", 0);
+
+    public static void irq_enter_rcu() => current.preempt_count += HARDIRQ_OFFSET;
+
+    /// <summary>Leaves hard-IRQ context; pending softirqs run here, with IRQs enabled.</summary>
+    public static void irq_exit_rcu()
+    {
+        current.preempt_count -= HARDIRQ_OFFSET;
+        if (!in_interrupt() && softirq_pending.area(LinuxGuest.This)[raw_smp_processor_id()] != 0)
+            __do_softirq();
+    }
+
+    public static void raise_softirq(int nr) => softirq_pending.area(LinuxGuest.This)[raw_smp_processor_id()] |= 1 << nr;
+
+    private static void __do_softirq()
+    {
+        var g = LinuxGuest.This;
+        current.preempt_count += SOFTIRQ_OFFSET;
+        int pending = softirq_pending.area(g)[raw_smp_processor_id()];
+        softirq_pending.area(g)[raw_smp_processor_id()] = 0;
+        local_irq_enable();
+        if ((pending & (1 << NET_RX_SOFTIRQ)) != 0)
+            net_rx_action();
+        local_irq_disable();
+        current.preempt_count -= SOFTIRQ_OFFSET;
+    }
+
+    /// <summary>
+    /// A network driver's receive path that talks to Xen: e.g. mlx4 through xen-swiotlb, which issues
+    /// a (preemptible) hypercall from softirq context — the nested hypercall of the 2020 report.
+    /// </summary>
+    private static void net_rx_action()
+    {
+        trace("softirq", "NET_RX: driver hypercall");
+        LinuxGuest.This.machine.Hypercall("HYPERVISOR_memory_op", 8);
+    }
+
+    internal static void touch_softlockup_watchdog()
+    {
+        var g = LinuxGuest.This;
+        var rq = this_rq();
+        rq.watchdog_touch_ts = g.machine.CurrentCpu.Now;
+        rq.softlockup_reported_ts = -1;
+    }
+
+    /// <summary>Runs on every tick: reports a CPU that has not switched tasks for the threshold.</summary>
+    internal static void watchdog_timer_fn(rq rq, long now)
+    {
+        long stuck = now - rq.watchdog_touch_ts;
+        if (stuck < softlockup_thresh_ns || rq.curr.is_idle)
+            return;
+        if (rq.softlockup_reported_ts >= 0 && now - rq.softlockup_reported_ts < softlockup_thresh_ns)
+            return;
+        rq.softlockup_reported_ts = now;
+        var curr = rq.curr;
+        printk($"watchdog: BUG: soft lockup - CPU#{rq.cpu} stuck for {stuck / 1_000_000_000}s! [{curr.comm}:{curr.pid}]");
+    }
+}

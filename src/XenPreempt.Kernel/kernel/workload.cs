@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Models: what user space and kernel threads ask of the path: the toolstack (xl) issuing a long
+// IOCTL_PRIVCMD_HYPERCALL, and a pinned per-CPU kworker or an ordinary CPU-bound task competing
+// for the same CPU. Not kernel code: the load the kernel code runs under.
+using System;
+
+namespace XenPreempt.Kernel;
+
+internal static class workload
+{
+    public static Action<task_spec> resolve(string kind) => kind switch
+    {
+        "hcall" => xl_hypercall,
+        "hog" => cpu_hog,
+        "kworker" => pinned_kworker,
+        _ => throw new ArgumentException($"unknown task kind '{kind}' (hcall, hog, kworker)"),
+    };
+
+    /// <summary>xl: one long toolstack hypercall of <c>arg</c> chunks.</summary>
+    private static void xl_hypercall(task_spec spec) =>
+        Linux.privcmd_ioctl(Linux.IOCTL_PRIVCMD_HYPERCALL, new privcmd_hypercall(Linux.__HYPERVISOR_domctl, spec.arg));
+
+    /// <summary>A task doing <c>arg</c> milliseconds of kernel work, offering to yield after each.</summary>
+    private static void cpu_hog(task_spec spec)
+    {
+        for (long ms = 0; ms < spec.arg; ms++)
+        {
+            LinuxGuest.This.machine.Step("work", Machine.StepFlags.Traceable, 1_000_000);
+            Linux.cond_resched();
+        }
+    }
+
+    /// <summary>A per-CPU kthread: pinned to its CPU, so load balancing cannot rescue it.</summary>
+    private static void pinned_kworker(task_spec spec)
+    {
+        Linux.current.nr_cpus_allowed = 1;
+        cpu_hog(spec);
+    }
+}

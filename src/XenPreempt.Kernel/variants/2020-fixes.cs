@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Models: the 2020 fixes together, as in stable 4.3-5.7 after August 2020:
+//   "xen: Enable interrupts when calling _cond_resched()" (Thomas Gleixner, v5.6; Fixes: fdfd811ddde3)
+//   "xen: don't reschedule in preemption off sections" (Juergen Gross, stable-only: && !preempt_count())
+//   d4a3dcbc4727 "sched/rt, xen: Use CONFIG_PREEMPTION" (v5.5)
+// Files: drivers/xen/preempt.c, include/xen/xen-ops.h, drivers/xen/privcmd.c.
+using XenPreempt.Annotations;
+using static XenPreempt.Kernel.Linux;
+
+namespace XenPreempt.Kernel;
+
+internal static class xen_2020_fixes
+{
+    private static readonly PerCpu<bool> xen_in_preemptible_hcall = DEFINE_PER_CPU("xen_in_preemptible_hcall", false, traced: true);
+
+    public static readonly xen_variant_ops ops = new(
+        "2020-fixes",
+        "stable 4.3-5.7 after Aug 2020: tglx IRQ-enable fix + Juergen Gross preempt_count() guard + d4a3dcbc4727",
+        xen_do_hypervisor_callback,
+        null,
+        privcmd_ioctl_hypercall,
+        (g, cpu) => xen_variants.percpu_flag_state(xen_in_preemptible_hcall, g, cpu));
+
+#if !CONFIG_PREEMPTION
+    [PreemptibleHypercallBegin]
+    private static void xen_preemptible_hcall_begin() => __this_cpu_write(xen_in_preemptible_hcall, true);
+
+    [PreemptibleHypercallEnd]
+    private static void xen_preemptible_hcall_end() => __this_cpu_write(xen_in_preemptible_hcall, false);
+#else
+    private static void xen_preemptible_hcall_begin() { }
+    private static void xen_preemptible_hcall_end() { }
+#endif
+
+    [ProcessContext]
+    private static long privcmd_ioctl_hypercall(privcmd_hypercall udata)
+    {
+        var hypercall = copy_from_user(udata);
+        if (hypercall is null)
+            return -EFAULT;
+        xen_preemptible_hcall_begin();
+        long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
+        xen_preemptible_hcall_end();
+        return ret;
+    }
+
+    [IrqContext]
+    private static void xen_do_hypervisor_callback(pt_regs regs)
+    {
+        var state = irqentry_enter(regs);
+        __xen_pv_evtchn_do_upcall(regs);
+#if !CONFIG_PREEMPTION
+        xen_maybe_preempt_hcall();
+#endif
+        irqentry_exit(regs, state);
+    }
+
+    [IrqContext]
+    [HypercallPreemptionPoint]
+    private static void xen_maybe_preempt_hcall()
+    {
+        // A nested upcall (a hypercall issued from softirq context, preempted by Xen) must not
+        // reschedule: the preempt_count() guard.
+        if (__this_cpu_read(xen_in_preemptible_hcall) && need_resched() && preempt_count() == 0)
+        {
+            __this_cpu_write(xen_in_preemptible_hcall, false);
+            local_irq_enable();
+            cond_resched();
+            local_irq_disable();
+            __this_cpu_write(xen_in_preemptible_hcall, true);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Models: the boot-time choice of which history of the Xen PV hypercall/upcall path this guest
+// runs (the table below lists each variant and the kernel commit it models; each has its own file).
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace XenPreempt.Kernel;
+
+/// <summary>One variant's entry points: what CALLBACKTYPE_event and privcmd's ioctl reach.</summary>
+/// <param name="name">The name the harness uses (a commit id, or a label).</param>
+/// <param name="models">The kernel files and commit it models.</param>
+/// <param name="pv_event_callback">The PV event callback (xen_pv_evtchn_do_upcall or its ancestor).</param>
+/// <param name="pvh_event_callback">The PVH/HVM callback; null = the generic one, with no hand-off.</param>
+/// <param name="privcmd_ioctl_hypercall">The bracketed hypercall ioctl.</param>
+/// <param name="hcall_state_of">The preemptible-hypercall state for a CPU: "1", "0", or "-" if compiled out.</param>
+public sealed record xen_variant_ops(
+    string name,
+    string models,
+    Action<pt_regs> pv_event_callback,
+    Action<pt_regs>? pvh_event_callback,
+    Func<privcmd_hypercall, long> privcmd_ioctl_hypercall,
+    Func<LinuxGuest, int, string> hcall_state_of);
+
+public sealed partial class LinuxGuest
+{
+    internal xen_variant_ops? xen_ops;
+
+    /// <summary>The event callback Xen was given: PV, or the PVH callback vector.</summary>
+    internal void deliver_event(pt_regs regs)
+    {
+        var ops = xen_variants.current_ops();
+        if (boot.xen_pvh)
+            (ops.pvh_event_callback ?? Linux.xen_hvm_evtchn_do_upcall)(regs);
+        else
+            ops.pv_event_callback(regs);
+    }
+}
+
+internal static class xen_variants
+{
+    private static readonly xen_variant_ops[] all =
+    {
+        xen_fdfd811ddde3.ops,
+        xen_2020_irq_enable.ops,
+        xen_2020_fixes.ops,
+        xen_66a07b44e765.ops,
+        xen_4624a14f4daa.ops,
+        xen_june2023.ops,
+        xen_7dadeaa6e851.ops,
+        xen_ours.ops,
+    };
+
+    public static IReadOnlyList<(string Name, string Models)> describe() => all.Select(v => (v.name, v.models)).ToArray();
+
+    public static void select(string name)
+    {
+        var ops = all.FirstOrDefault(v => v.name == name)
+            ?? throw new ArgumentException($"unknown variant '{name}' (known: {string.Join(", ", all.Select(v => v.name))})");
+        LinuxGuest.This.xen_ops = ops;
+    }
+
+    public static xen_variant_ops current_ops() => LinuxGuest.This.xen_ops!;
+
+    /// <summary>The hcall state kept in a per-CPU bool, as every historical variant does.</summary>
+    public static string percpu_flag_state(PerCpu<bool> flag, LinuxGuest g, int cpu) => flag.area(g)[cpu] ? "1" : "0";
+}
