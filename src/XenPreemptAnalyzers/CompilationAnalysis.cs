@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using XenPreemptAnalyzers.Flow;
+using XenPreemptAnalyzers.Infrastructure;
+using XenPreemptAnalyzers.Recognition;
+using XenPreemptAnalyzers.Rules;
+
+namespace XenPreemptAnalyzers;
+
+/// <summary>
+/// What one compilation needs, resolved once at compilation start: the options of each syntax tree, the
+/// call classifier (with its cache of helper summaries), and the gate that decides whether to register
+/// anything at all.
+/// </summary>
+internal sealed class CompilationAnalysis
+{
+    private readonly AnalyzerConfigOptionsProvider _options;
+    private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings = new();
+    private readonly CallClassifier _classifier;
+
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options)
+    {
+        _options = options;
+        _classifier = new CallClassifier(SettingsFor);
+    }
+
+    /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
+    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
+    {
+        var analysis = new CompilationAnalysis(options);
+        var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var tree in compilation.SyntaxTrees)
+            configuredNames.UnionWith(analysis.SettingsFor(tree).ConfiguredNames.Keys);
+        return MayUseKernelApi(compilation, configuredNames, cancellationToken) ? analysis : null;
+    }
+
+    private static bool MayUseKernelApi(Compilation compilation, HashSet<string> configuredNames, CancellationToken cancellationToken)
+    {
+        // Declared in source: a port, or a project that declares its own copies of the API or the attributes.
+        if (compilation.ContainsSymbolsWithName(
+                name => KernelApi.IsKernelName(name) || configuredNames.Contains(name) || IsAttributeName(name),
+                SymbolFilter.Member | SymbolFilter.Type,
+                cancellationToken))
+            return true;
+
+        // Declared in a reference: a consumer of a port or of our annotations.
+        foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+        {
+            if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal))
+                return true;
+            if (assembly.TypeNames.Any(IsAttributeName) || assembly.TypeNames.Contains(KernelApi.PerCpuTypeName))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool IsAttributeName(string name) =>
+        KernelAttributes.All.Any(a => name == a || name == a + "Attribute");
+
+    public AnalyzerSettings SettingsFor(SyntaxTree tree) =>
+        _settings.GetOrAdd(tree, t => AnalyzerSettings.Read(_options.GetOptions(t), t.Options));
+
+    public void OnOperationBlockStart(OperationBlockStartAnalysisContext context)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method || KernelAttributes.IsExempt(method))
+            return;
+        var candidates = new CandidateFlag();
+        var settings = SettingsFor(context.OperationBlocks[0].Syntax.SyntaxTree);
+
+        // Cheap collection first: the flow runs only for bodies that call something recognised.
+        context.RegisterOperationAction(operation => AnalyzerGuard.Run("candidate collection", operation.Operation.Syntax, method, () =>
+        {
+            if (!candidates.Found && !_classifier.Classify(((IInvocationOperation)operation.Operation).TargetMethod, settings).IsNone)
+                candidates.Found = true;
+        }), OperationKind.Invocation);
+
+        context.RegisterOperationBlockEndAction(end =>
+        {
+            if (candidates.Found)
+                AnalyzeBody(end, method, settings);
+        });
+    }
+
+    private void AnalyzeBody(OperationBlockAnalysisContext context, IMethodSymbol method, AnalyzerSettings settings)
+    {
+        var root = context.OperationBlocks.FirstOrDefault(IsBodyRoot);
+        if (root is null)
+            return;
+        var graphs = new List<(ControlFlowGraph Graph, IMethodSymbol? Symbol)>();
+        AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(context.GetControlFlowGraph(root), method, graphs, context.CancellationToken));
+
+        foreach (var (graph, symbol) in graphs)
+        {
+            if (symbol is not null && !SymbolEqualityComparer.Default.Equals(symbol, method) && KernelAttributes.IsExempt(symbol))
+                continue;
+            FlowResult? result = null;
+            AnalyzerGuard.Run("flow engine", graph.OriginalOperation.Syntax, symbol, () =>
+                result = PreemptFlowEngine.Analyze(graph, symbol, _classifier, settings, context.CancellationToken));
+            if (result!.IsImprecise)
+                continue;
+            foreach (var rule in PreemptRule.All)
+            {
+                AnalyzerGuard.Run(rule.Descriptor.Id, graph.OriginalOperation.Syntax, symbol, () =>
+                {
+                    AnalyzerGuard.BeforeRule?.Invoke(rule.Descriptor.Id, symbol);
+                    rule.Report(result, context.ReportDiagnostic);
+                });
+            }
+        }
+    }
+
+    private static bool IsBodyRoot(IOperation operation) =>
+        operation.Parent is null && operation.Kind is OperationKind.MethodBody or OperationKind.ConstructorBody or OperationKind.Block;
+
+    /// <summary>The method's graph, then each local function's and lambda's, each analysed on its own.</summary>
+    private static void CollectGraphs(ControlFlowGraph graph, IMethodSymbol? symbol, List<(ControlFlowGraph, IMethodSymbol?)> graphs, CancellationToken cancellationToken)
+    {
+        graphs.Add((graph, symbol));
+        foreach (var localFunction in graph.LocalFunctions)
+            CollectGraphs(graph.GetLocalFunctionControlFlowGraph(localFunction, cancellationToken), localFunction, graphs, cancellationToken);
+        foreach (var block in graph.Blocks)
+        {
+            var operations = block.BranchValue is null ? block.Operations : block.Operations.Add(block.BranchValue);
+            foreach (var lambda in operations.SelectMany(o => o.DescendantsAndSelf()).OfType<IFlowAnonymousFunctionOperation>())
+                CollectGraphs(graph.GetAnonymousFunctionControlFlowGraph(lambda, cancellationToken), lambda.Symbol, graphs, cancellationToken);
+        }
+    }
+
+    /// <summary>Set by operation actions, read at block end.</summary>
+    private sealed class CandidateFlag
+    {
+        private int _found;
+
+        public bool Found
+        {
+            get => Volatile.Read(ref _found) != 0;
+            set => Volatile.Write(ref _found, value ? 1 : 0);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+
+namespace XenPreemptAnalyzers;
+
+/// <summary>The rule ids (DESIGN §3). Stable: never reuse or renumber.</summary>
+public static class DiagnosticIds
+{
+    public const string PerCpuStateAcrossPreemption = "XPA0001";
+    public const string PatchableRescheduleOnHypercallPath = "XPA0002";
+    public const string RawRescheduleOnGenericPath = "XPA0003";
+    public const string CheckedPerCpuAccessInPreemptibleCode = "XPA0004";
+    public const string UnbalancedContextAtExit = "XPA0005";
+    public const string SleepInAtomicContext = "XPA0006";
+}
+
+/// <summary>Keys of <see cref="Diagnostic.Properties"/> that code fixes read.</summary>
+public static class DiagnosticProperties
+{
+    /// <summary>XPA0002: the never-patched variant to call instead.</summary>
+    public const string RawVariant = "RawVariant";
+
+    /// <summary>XPA0003: the patchable variant that honours the boot-time preemption mode.</summary>
+    public const string PatchableVariant = "PatchableVariant";
+
+    /// <summary>XPA0002/XPA0003: the name that was called.</summary>
+    public const string CalledName = "CalledName";
+
+    /// <summary>XPA0004: the preempt-safe accessor to call instead, when there is one.</summary>
+    public const string PreemptSafeVariant = "PreemptSafeVariant";
+
+    /// <summary>XPA0005: what is unbalanced (Preemption, Migration, Irqs, HypercallRegion).</summary>
+    public const string Imbalance = "Imbalance";
+
+    /// <summary>All: the preemption model the analysis ran under.</summary>
+    public const string PreemptionModel = "PreemptionModel";
+}
+
+/// <summary>All descriptors, in one place. Help links point to docs/rules/&lt;ID&gt;.md.</summary>
+internal static class Descriptors
+{
+    public const string Category = "PreemptionContext";
+
+    /// <summary>The stable base of every help link; the rule pages live at docs/rules/&lt;ID&gt;.md.</summary>
+    public const string HelpLinkBase = "https://github.com/XenPreemptAnalyzers/XenPreemptAnalyzers/blob/main/docs/rules/";
+
+    public static string HelpLink(string id) => HelpLinkBase + id + ".md";
+
+    public static readonly DiagnosticDescriptor XPA0001 = Create(
+        DiagnosticIds.PerCpuStateAcrossPreemption,
+        "Per-CPU state relied on across a preemption point",
+        "{0} across {1}, where under preemption model '{2}' the task may be preempted and migrated to another CPU",
+        "A per-CPU slot belongs to a CPU, not to the task. Set or read with the task on one CPU and relied on after a point where the task may be preempted and migrated, it is the wrong CPU's state. raw_cpu_* and migrate_disable() do not make this right.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor XPA0002 = Create(
+        DiagnosticIds.PatchableRescheduleOnHypercallPath,
+        "Patchable reschedule where the reschedule must happen",
+        "'{0}' is a no-op in preemption mode(s) {1} (model '{2}'), but this path must reschedule a task inside a preemptible hypercall; call '{3}'",
+        "With PREEMPT_DYNAMIC, irqentry_exit_cond_resched() and preempt_schedule*() are static calls patched to nothing unless the mode is full or lazy, and cond_resched()/might_resched() are patched out under full and lazy. On the preemptible-hypercall path the reschedule must happen in every mode, or the toolstack's hypercall hogs the vCPU. Call the raw variant.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor XPA0003 = Create(
+        DiagnosticIds.RawRescheduleOnGenericPath,
+        "Raw reschedule on a generic path",
+        "'{0}' always reschedules, overriding the preemption mode chosen at boot (in mode(s) {1} '{2}' does nothing; model '{3}'); outside the preemptible-hypercall path call '{2}'",
+        "The raw reschedule variants ignore the user's preempt= choice. Outside the preemptible-hypercall path, call the patchable variant so that the boot-time or run-time preemption mode is honoured.",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor XPA0004 = Create(
+        DiagnosticIds.CheckedPerCpuAccessInPreemptibleCode,
+        "Checked per-CPU access in preemptible code",
+        "{0} is reached with preemption, migration and IRQs enabled, where under preemption model '{1}' the task may be migrated in the middle of it; {2}",
+        "The static twin of CONFIG_DEBUG_PREEMPT's \"BUG: using __this_cpu_write() in preemptible code\": a checked per-CPU access (or a call that requires preemption disabled) reached on a path where preemption, migration and IRQs are all enabled.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor XPA0005 = Create(
+        DiagnosticIds.UnbalancedContextAtExit,
+        "Unbalanced context at method exit",
+        "'{0}' can exit here with {1} (analysed under preemption model '{2}')",
+        "Every path out of a method must leave preemption, migration, IRQs and the preemptible-hypercall region as it found them, unless the method is marked as acquiring or releasing them (sparse's \"context imbalance\").",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor XPA0006 = Create(
+        DiagnosticIds.SleepInAtomicContext,
+        "Sleeping or rescheduling in atomic context",
+        "{0} may sleep or reschedule, but is reached with {1} (preemption model '{2}')",
+        "A call that may sleep or voluntarily reschedule, reached with IRQs or preemption disabled (\"BUG: sleeping function called from invalid context\"). The irq-exit reschedule primitives made for that context are not reported.",
+        DiagnosticSeverity.Warning);
+
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(XPA0001, XPA0002, XPA0003, XPA0004, XPA0005, XPA0006);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, string description, DiagnosticSeverity severity) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true, description, HelpLink(id));
+}

@@ -1,0 +1,78 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using XenPreemptAnalyzers.Recognition;
+
+namespace XenPreemptAnalyzers.Flow;
+
+/// <summary>
+/// What taking one side of a conditional branch proves: a test of the preemptible-hypercall state puts
+/// the path on the hypercall-reschedule path; <c>preempt_count() == 0</c>, <c>preemptible()</c> and
+/// <c>irqs_disabled()</c> prove context (and drop the side that contradicts what is already proven).
+/// </summary>
+internal static class BranchRefinement
+{
+    /// <returns>The state on the side where the condition is <paramref name="value"/>; null if that side is infeasible.</returns>
+    public static ContextState? Refine(ContextState state, IOperation condition, bool value, PreemptFlowEngine engine)
+    {
+        condition = PreemptFlowEngine.Unwrap(condition);
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return Refine(state, not.Operand, !value, engine);
+            case IBinaryOperation binary when ComparesPreemptCountWithZero(binary, engine) is { } equalsZero:
+                return RefinePreemptCount(state, zero: equalsZero == value);
+            case IInvocationOperation call:
+                return RefineByQuery(state, call, value, engine);
+        }
+        if (value && IsHypercallStateTest(condition, state, engine))
+            return state with { OnHypercallReschedulePath = true };
+        return state;
+    }
+
+    private static ContextState? RefineByQuery(ContextState state, IInvocationOperation call, bool value, PreemptFlowEngine engine)
+    {
+        if (value && engine.IsHypercallStateRead(call))
+            return state with { OnHypercallReschedulePath = true };
+        switch (engine.Classify(call).Query)
+        {
+            case ContextQuery.IrqsDisabled:
+                var irq = value ? IrqState.Off : IrqState.On;
+                return state.Irq != IrqState.Unknown && state.Irq != irq ? null : state with { Irq = irq };
+            case ContextQuery.Preemptible when value:
+                return state.IsProvenAtomic ? null : state with { Preempt = state.Preempt.AssertZero(), Irq = IrqState.On };
+            default:
+                return state;
+        }
+    }
+
+    private static ContextState? RefinePreemptCount(ContextState state, bool zero)
+    {
+        if (zero)
+            return state.Preempt.IsDisabled ? null : state with { Preempt = state.Preempt.AssertZero() };
+        return state.Preempt.IsZero ? null : state with { Preempt = state.Preempt.AssertDisabled() };
+    }
+
+    /// <returns>True for <c>preempt_count() == 0</c>, false for <c>preempt_count() != 0</c>, null otherwise.</returns>
+    private static bool? ComparesPreemptCountWithZero(IBinaryOperation binary, PreemptFlowEngine engine)
+    {
+        if (binary.OperatorKind is not (BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals))
+            return null;
+        var left = PreemptFlowEngine.Unwrap(binary.LeftOperand);
+        var right = PreemptFlowEngine.Unwrap(binary.RightOperand);
+        var isMatch = (IsPreemptCount(left, engine) && IsZero(right)) || (IsPreemptCount(right, engine) && IsZero(left));
+        return isMatch ? binary.OperatorKind == BinaryOperatorKind.Equals : null;
+    }
+
+    private static bool IsPreemptCount(IOperation operation, PreemptFlowEngine engine) =>
+        operation is IInvocationOperation call && engine.Classify(call).Query == ContextQuery.PreemptCount;
+
+    private static bool IsZero(IOperation operation) =>
+        operation.ConstantValue is { HasValue: true, Value: int and 0 or long and 0 or uint and 0 or ulong and 0 };
+
+    private static bool IsHypercallStateTest(IOperation condition, ContextState state, PreemptFlowEngine engine) => condition switch
+    {
+        ILocalReferenceOperation local => state.FactFor(local.Local) is { IsHypercallState: true },
+        IInvocationOperation call => engine.IsHypercallStateRead(call),
+        _ => PreemptFlowEngine.IsHypercallStateName(condition),
+    };
+}

@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace XenPreemptAnalyzers.Flow;
+
+internal enum IrqState : byte { Unknown, On, Off }
+
+/// <summary>Where a path stands relative to a preemptible-hypercall region begun in this method.</summary>
+internal enum RegionPhase : byte
+{
+    /// <summary>No region begun in this method on this path.</summary>
+    NotBegun,
+    /// <summary>Begun here; the hypercall has not been issued yet.</summary>
+    BeforeHypercall,
+    /// <summary>Begun here; the hypercall has been issued, the region not ended yet.</summary>
+    AfterHypercall,
+}
+
+/// <summary>What a local holds, for XPA0001 (b) and for recognising tests of the hypercall state.</summary>
+internal enum LocalKind : byte { PerCpuValue, CpuId, HypercallStateHandOff }
+
+/// <summary>
+/// A per-CPU fact about one local on one path: what it holds, where it came from, whether it was
+/// obtained while the task was pinned to its CPU, and the first point since then where the task may
+/// have been switched (null while none).
+/// </summary>
+internal readonly record struct LocalFact(
+    ILocalSymbol Local,
+    LocalKind Kind,
+    IOperation Source,
+    bool Pinned,
+    bool IsHypercallState,
+    IOperation? CrossedAt)
+{
+    public bool IsStale => CrossedAt is not null;
+
+    public bool Equals(LocalFact other) =>
+        SymbolEqualityComparer.Default.Equals(Local, other.Local) && Kind == other.Kind && Source == other.Source
+        && Pinned == other.Pinned && IsHypercallState == other.IsHypercallState && CrossedAt == other.CrossedAt;
+
+    public override int GetHashCode() => SymbolEqualityComparer.Default.GetHashCode(Local) ^ ((int)Kind << 4) ^ (IsStale ? 1 : 0);
+}
+
+/// <summary>
+/// Where control goes after a <c>finally</c> region: the branch that entered it (an index into the graph's
+/// branch table) and how many of its finally regions have run; or "exceptional", for an exception that
+/// propagates out of the finally.
+/// </summary>
+internal readonly record struct Continuation(int BranchId, int FinallyIndex)
+{
+    public static readonly Continuation Nothing = new(-1, 0);
+    public static readonly Continuation Exceptional = new(-2, 0);
+    public bool IsPending => BranchId >= 0;
+}
+
+/// <summary>
+/// The context on one path at one program point: one element of the engine's disjunctive state set.
+/// Keeping paths apart (rather than joining field by field) is what lets a rule say the context is proven
+/// "on the path". Immutable; equality is structural, so sets of states reach a fixpoint.
+/// </summary>
+internal sealed record ContextState
+{
+    public Depth Preempt { get; init; }
+    public Depth Migrate { get; init; }
+    public IrqState Irq { get; init; }
+    public IrqState IrqSaved { get; init; }
+    public RegionPhase Region { get; init; }
+    public IOperation? RegionBegin { get; init; }
+
+    /// <summary>Region begins minus ends since entry, for XPA0005.</summary>
+    public int RegionDelta { get; init; }
+
+    /// <summary>Reached only when the preemptible-hypercall state is set (or in a <c>[HypercallPreemptionPoint]</c>).</summary>
+    public bool OnHypercallReschedulePath { get; init; }
+
+    /// <summary>Facts about locals, sorted by the local's declaration position.</summary>
+    public ImmutableArray<LocalFact> Locals { get; init; } = ImmutableArray<LocalFact>.Empty;
+
+    public Continuation Continuation { get; init; } = Continuation.Nothing;
+
+    /// <summary>Proven preemptible: preemption, migration and IRQs enabled (the task may be switched anywhere under full/lazy).</summary>
+    public bool IsProvenPreemptible => Preempt.IsZero && Migrate.IsZero && Irq == IrqState.On;
+
+    /// <summary>Proven atomic for sleeping: IRQs off or preemption disabled.</summary>
+    public bool IsProvenAtomic => Irq == IrqState.Off || Preempt.IsDisabled;
+
+    public LocalFact? FactFor(ILocalSymbol local)
+    {
+        foreach (var fact in Locals)
+        {
+            if (SymbolEqualityComparer.Default.Equals(fact.Local, local))
+                return fact;
+        }
+        return null;
+    }
+
+    public ContextState WithFact(ILocalSymbol local, LocalFact? fact)
+    {
+        var kept = Locals.RemoveAll(f => SymbolEqualityComparer.Default.Equals(f.Local, local));
+        if (fact is { } added)
+            kept = kept.Add(added).Sort((a, b) => Position(a.Local).CompareTo(Position(b.Local)));
+        return kept.SequenceEqual(Locals) ? this : this with { Locals = kept };
+    }
+
+    private static int Position(ILocalSymbol local) =>
+        local.Locations.Length > 0 ? local.Locations[0].SourceSpan.Start : local.Name.GetHashCode();
+
+    /// <summary>The task may be switched here: every pinned value obtained so far now may be from another CPU.</summary>
+    public ContextState MarkPinnedLocalsCrossed(IOperation point)
+    {
+        if (!Locals.Any(f => f.Pinned && !f.IsStale))
+            return this;
+        var builder = Locals.ToBuilder();
+        for (var i = 0; i < builder.Count; i++)
+        {
+            if (builder[i].Pinned && !builder[i].IsStale)
+                builder[i] = builder[i] with { CrossedAt = point };
+        }
+        return this with { Locals = builder.MoveToImmutable() };
+    }
+
+    public bool Equals(ContextState? other) =>
+        other is not null
+        && Preempt.Equals(other.Preempt) && Migrate.Equals(other.Migrate) && Irq == other.Irq && IrqSaved == other.IrqSaved
+        && Region == other.Region && RegionBegin == other.RegionBegin && RegionDelta == other.RegionDelta
+        && OnHypercallReschedulePath == other.OnHypercallReschedulePath && Continuation == other.Continuation
+        && Locals.SequenceEqual(other.Locals);
+
+    public override int GetHashCode()
+    {
+        var hash = Preempt.GetHashCode();
+        hash = (hash * 31) + Migrate.GetHashCode();
+        hash = (hash * 31) + ((int)Irq | ((int)IrqSaved << 2) | ((int)Region << 4) | (OnHypercallReschedulePath ? 64 : 0));
+        hash = (hash * 31) + RegionDelta;
+        hash = (hash * 31) + Continuation.GetHashCode();
+        foreach (var fact in Locals)
+            hash = (hash * 31) + fact.GetHashCode();
+        return hash;
+    }
+
+    public override string ToString() =>
+        $"preempt={Preempt} migrate={Migrate} irq={Irq} region={Region} hcallPath={OnHypercallReschedulePath} locals={Locals.Length}";
+}

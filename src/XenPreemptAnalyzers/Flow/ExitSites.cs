@@ -1,0 +1,42 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+
+namespace XenPreemptAnalyzers.Flow;
+
+/// <summary>Where a path leaves a method, for XPA0005: the <c>return</c> or <c>throw</c>, else the closing brace.</summary>
+internal static class ExitSites
+{
+    public static Location For(ControlFlowBranch branch, ControlFlowGraph graph)
+    {
+        var source = branch.Source;
+        var root = graph.OriginalOperation.Syntax;
+
+        // return expr; / throw expr; / an expression body: the value's statement says where.
+        if (source.ConditionKind == ControlFlowConditionKind.None && source.BranchValue is { } value)
+        {
+            var statement = value.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is ReturnStatementSyntax or ThrowStatementSyntax or ArrowExpressionClauseSyntax);
+            if (statement is ArrowExpressionClauseSyntax arrow)
+                return arrow.Expression.GetLocation();
+            if (statement is not null)
+                return statement.GetLocation();
+        }
+
+        // return; has no operation of its own: take the first bare return after the last thing the block did.
+        var anchor = source.ConditionKind != ControlFlowConditionKind.None ? source.BranchValue?.Syntax : source.Operations.LastOrDefault()?.Syntax;
+        if (anchor is not null)
+        {
+            var bareReturn = root.DescendantNodes(n => n == root || n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
+                .OfType<ReturnStatementSyntax>()
+                .Where(r => r.Expression is null && r.SpanStart >= anchor.Span.End)
+                .OrderBy(r => r.SpanStart)
+                .FirstOrDefault();
+            if (bareReturn is not null && branch.Semantics == ControlFlowBranchSemantics.Return)
+                return bareReturn.GetLocation();
+        }
+
+        // Falling off the end of the body.
+        return root.GetLastToken().GetLocation();
+    }
+}

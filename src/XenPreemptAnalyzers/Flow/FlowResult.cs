@@ -1,0 +1,109 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using XenPreemptAnalyzers.Recognition;
+
+namespace XenPreemptAnalyzers.Flow;
+
+/// <summary>A recognised call and every context (one per path) in which it is reached.</summary>
+internal sealed record CallSite(IInvocationOperation Operation, CallEffect Effect, IReadOnlyList<ContextState> Before);
+
+/// <summary>A read of a local holding a per-CPU value or CPU id after a point where the task may have been switched.</summary>
+internal sealed record StaleUse(ILocalReferenceOperation Use, LocalFact Fact);
+
+/// <summary>A point inside a preemptible-hypercall region begun at <paramref name="Begin"/> where the task may be switched.</summary>
+internal sealed record RegionCrossing(IOperation Begin, IOperation Point, bool Involuntary);
+
+/// <summary>A path leaving the method at <paramref name="Site"/> with context <paramref name="State"/>.</summary>
+internal sealed record MethodExit(Location Site, ContextState State);
+
+/// <summary>
+/// What the flow engine proved for one graph (a method body, a local function or a lambda). The rules
+/// read only this. An imprecise result (too many distinct paths) carries no observations, so it warns
+/// about nothing.
+/// </summary>
+internal sealed class FlowResult
+{
+    private readonly Dictionary<IInvocationOperation, int> _callIndex = new();
+    private readonly List<CallSite> _calls = new();
+    private readonly HashSet<StaleUse> _staleUses = new();
+    private readonly HashSet<RegionCrossing> _crossings = new();
+    private readonly HashSet<(Location, ContextState)> _exits = new();
+
+    public FlowResult(ControlFlowGraph graph, IMethodSymbol? method, AnalyzerSettings settings, ContextState entry, CallEffect ownEffect)
+    {
+        Graph = graph;
+        Method = method;
+        Settings = settings;
+        Entry = entry;
+        OwnEffect = ownEffect;
+    }
+
+    public ControlFlowGraph Graph { get; }
+
+    /// <summary>The method, local function or lambda the graph belongs to.</summary>
+    public IMethodSymbol? Method { get; }
+
+    public AnalyzerSettings Settings { get; }
+
+    public PreemptionModel Model => Settings.Model;
+
+    public ContextState Entry { get; }
+
+    /// <summary>What this method itself is recognised as (its acquire/release contract for XPA0005).</summary>
+    public CallEffect OwnEffect { get; }
+
+    /// <summary>Set when the path set grew past its bound somewhere; such a result reports nothing.</summary>
+    public bool IsImprecise { get; internal set; }
+
+    /// <summary>How many times the worklist processed a block, fixpoint and recording pass together.</summary>
+    public int BlockVisits { get; internal set; }
+
+    public IReadOnlyList<CallSite> Calls => _calls;
+
+    public IEnumerable<StaleUse> StaleUses => _staleUses;
+
+    public IEnumerable<RegionCrossing> Crossings => _crossings;
+
+    public IEnumerable<MethodExit> Exits
+    {
+        get
+        {
+            foreach (var (site, state) in _exits)
+                yield return new MethodExit(site, state);
+        }
+    }
+
+    internal void RecordCall(IInvocationOperation operation, CallEffect effect, ContextState before)
+    {
+        if (!_callIndex.TryGetValue(operation, out var index))
+        {
+            index = _calls.Count;
+            _callIndex.Add(operation, index);
+            _calls.Add(new CallSite(operation, effect, new List<ContextState>()));
+        }
+        var states = (List<ContextState>)_calls[index].Before;
+        if (!states.Contains(before))
+            states.Add(before);
+    }
+
+    internal void RecordStaleUse(ILocalReferenceOperation use, LocalFact fact) => _staleUses.Add(new StaleUse(use, fact));
+
+    internal void RecordCrossing(IOperation begin, IOperation point, bool involuntary) =>
+        _crossings.Add(new RegionCrossing(begin, point, involuntary));
+
+    internal void RecordExit(Location site, ContextState state) => _exits.Add((site, state with { Continuation = Continuation.Nothing }));
+
+    internal void ForgetObservations()
+    {
+        _callIndex.Clear();
+        _calls.Clear();
+        _staleUses.Clear();
+        _crossings.Clear();
+        _exits.Clear();
+    }
+
+    public static ImmutableArray<FlowResult> Empty => ImmutableArray<FlowResult>.Empty;
+}

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace XenPreemptAnalyzers.Recognition;
+
+/// <summary>
+/// Says what a callee does, for one compilation: by <c>.editorconfig</c> list, attribute, kernel name, or
+/// — for a helper in the same compilation — by a summary of its body. Results are computed lazily and
+/// cached per compilation, so helpers are seen through live in the editor without compilation-end actions.
+/// </summary>
+internal sealed class CallClassifier
+{
+    private readonly ConcurrentDictionary<IMethodSymbol, CallEffect> _cache = new(SymbolEqualityComparer.Default);
+    private readonly System.Func<SyntaxTree, AnalyzerSettings> _settingsOf;
+
+    public CallClassifier(System.Func<SyntaxTree, AnalyzerSettings> settingsOf) => _settingsOf = settingsOf;
+
+    /// <summary>The effect of calling <paramref name="method"/> from code configured by <paramref name="callSite"/>.</summary>
+    public CallEffect Classify(IMethodSymbol method, AnalyzerSettings callSite)
+    {
+        method = method.ReducedFrom ?? method;
+        if (callSite.ConfiguredNames.TryGetValue(method.Name, out var configured))
+            return WithResultFromSignature(configured, method);
+        return _cache.GetOrAdd(method.OriginalDefinition, ClassifyUncached);
+    }
+
+    private CallEffect ClassifyUncached(IMethodSymbol method)
+    {
+        var effect = ApplyAttributes(method, KernelApi.Lookup(method.Name));
+        if (!effect.IsNone)
+            return effect with { Name = method.Name };
+        return HelperSummary.Summarize(method, _settingsOf);
+    }
+
+    /// <summary>Attributes extend or override what the name says (DESIGN §4).</summary>
+    private static CallEffect ApplyAttributes(IMethodSymbol method, CallEffect effect)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (KernelAttributes.Matches(attribute, KernelAttributes.DisablesPreemption))
+                effect = effect with { PreemptDelta = 1 };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.EnablesPreemption))
+                effect = effect with { PreemptDelta = -1 };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.RequiresPreemptDisabled))
+                effect = effect with { RequiresPreemptDisabled = true };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.PreemptibleHypercallBegin))
+                effect = effect with { Region = RegionOperation.Begin };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.PreemptibleHypercallEnd))
+                effect = effect with { Region = RegionOperation.End };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.Hypercall))
+                effect = effect with { Region = RegionOperation.Hypercall };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.Patchable))
+            {
+                effect = effect with
+                {
+                    Patchable = effect.Patchable == PatchFamily.NotPatchable ? PatchFamily.IrqExitReschedule : effect.Patchable,
+                    RawVariant = KernelAttributes.NamedString(attribute, "Raw") ?? effect.RawVariant,
+                    Reschedule = effect.Reschedule == ReschedulePoint.NotAPoint ? ReschedulePoint.IrqExit : effect.Reschedule,
+                };
+            }
+        }
+        return effect;
+    }
+
+    private static CallEffect WithResultFromSignature(CallEffect configured, IMethodSymbol method) =>
+        configured.PerCpu != PerCpuAccess.NotPerCpu && !method.ReturnsVoid && configured.Result == CallResult.Ordinary
+            ? configured with { Result = CallResult.PerCpuValue }
+            : configured;
+
+    /// <summary>
+    /// One level of see-through: a source helper whose body calls recognised primitives unconditionally
+    /// (not under a branch, loop or try) acts as their sum. Only the name table and configured names are
+    /// consulted, never another summary, so this cannot recurse.
+    /// </summary>
+    private static class HelperSummary
+    {
+        public static CallEffect Summarize(IMethodSymbol method, System.Func<SyntaxTree, AnalyzerSettings> settingsOf)
+        {
+            if (method.DeclaringSyntaxReferences.Length != 1 || method.IsAbstract || method.IsExtern)
+                return CallEffect.None;
+            var declaration = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
+            SyntaxNode? body = declaration switch
+            {
+                BaseMethodDeclarationSyntax m => (SyntaxNode?)m.Body ?? m.ExpressionBody,
+                LocalFunctionStatementSyntax f => (SyntaxNode?)f.Body ?? f.ExpressionBody,
+                _ => null,
+            };
+            if (body is null)
+                return CallEffect.None;
+
+            if (HasStatementLevelBranches(body))
+                return CallEffect.None;
+
+            var settings = settingsOf(declaration.SyntaxTree);
+            var sum = new CallEffect { Name = method.Name };
+            int preempt = 0, migrate = 0;
+            var irqOff = false;
+            foreach (var invocation in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
+            {
+                if (invocation is not InvocationExpressionSyntax call || CalleeName(call) is not { } name)
+                    continue;
+                var primitive = settings.ConfiguredNames.TryGetValue(name, out var configured) ? configured : KernelApi.Lookup(name);
+                if (primitive.IsNone)
+                    continue;
+                if (IsConditional(call, body))
+                    return CallEffect.None;
+                var atomic = preempt > 0 || migrate > 0 || irqOff;
+                sum = Accumulate(sum, primitive, atomic);
+                preempt += primitive.PreemptDelta;
+                migrate += primitive.MigrateDelta;
+                irqOff = primitive.Irq switch
+                {
+                    IrqOperation.Disable or IrqOperation.Save => true,
+                    IrqOperation.Enable or IrqOperation.Restore => false,
+                    _ => irqOff,
+                };
+            }
+            var net = sum with { PreemptDelta = preempt, MigrateDelta = migrate, Irq = irqOff ? IrqOperation.Disable : IrqOperation.Unchanged };
+            return net.IsNone ? CallEffect.None : net;
+        }
+
+        /// <summary>Adds what a caller must know of one primitive, unless the helper itself made it safe.</summary>
+        private static CallEffect Accumulate(CallEffect sum, CallEffect primitive, bool atomicInHelper)
+        {
+            if (!atomicInHelper && primitive.Reschedule is ReschedulePoint.Explicit or ReschedulePoint.ExplicitVoluntaryOnly && sum.Reschedule == ReschedulePoint.NotAPoint)
+                sum = sum with { Reschedule = primitive.Reschedule, Via = sum.Via ?? primitive.Name };
+            if (!atomicInHelper && primitive.PerCpu == PerCpuAccess.Checked && sum.PerCpu == PerCpuAccess.NotPerCpu)
+                sum = sum with { PerCpu = PerCpuAccess.Checked, Via = sum.Via ?? primitive.Name };
+            if (primitive.Region is RegionOperation.Begin or RegionOperation.End or RegionOperation.Hypercall)
+                sum = sum with { Region = primitive.Region, Via = sum.Via ?? primitive.Name };
+            if ((primitive.PreemptDelta != 0 || primitive.MigrateDelta != 0 || primitive.Irq != IrqOperation.Unchanged) && sum.Via is null)
+                sum = sum with { Via = primitive.Name };
+            return sum;
+        }
+
+        private static bool IsNestedFunction(SyntaxNode node) =>
+            node is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax;
+
+        /// <summary>Only straight-line helpers are summarised: a branch makes "the body's effect" path-dependent.</summary>
+        private static bool HasStatementLevelBranches(SyntaxNode body)
+        {
+            foreach (var node in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
+            {
+                if (node is IfStatementSyntax or SwitchStatementSyntax or WhileStatementSyntax or DoStatementSyntax
+                    or ForStatementSyntax or CommonForEachStatementSyntax or TryStatementSyntax or GotoStatementSyntax
+                    or LabeledStatementSyntax or ThrowStatementSyntax or YieldStatementSyntax or BreakStatementSyntax
+                    or ContinueStatementSyntax)
+                    return true;
+                if (node is ReturnStatementSyntax ret && ret.Parent is BlockSyntax block && block.Statements.Last() != ret)
+                    return true;
+            }
+            return false;
+        }
+
+        /// <summary>Is the call reached only on some paths through the helper's body?</summary>
+        private static bool IsConditional(SyntaxNode call, SyntaxNode body)
+        {
+            for (var node = call.Parent; node is not null && node != body; node = node.Parent)
+            {
+                switch (node)
+                {
+                    case IfStatementSyntax or SwitchStatementSyntax or SwitchExpressionSyntax or ConditionalExpressionSyntax
+                        or ConditionalAccessExpressionSyntax or WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax
+                        or CommonForEachStatementSyntax or TryStatementSyntax or CatchClauseSyntax or FinallyClauseSyntax
+                        or GotoStatementSyntax or LabeledStatementSyntax:
+                        return true;
+                    case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.LogicalAndExpression)
+                        || binary.IsKind(SyntaxKind.LogicalOrExpression) || binary.IsKind(SyntaxKind.CoalesceExpression):
+                        return true;
+                }
+            }
+            return false;
+        }
+
+        public static string? CalleeName(InvocationExpressionSyntax call) => call.Expression switch
+        {
+            IdentifierNameSyntax id => id.Identifier.ValueText,
+            GenericNameSyntax generic => generic.Identifier.ValueText,
+            MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+            MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,47 @@
+using System;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using XenPreemptAnalyzers.Flow;
+
+namespace XenPreemptAnalyzers.Rules;
+
+/// <summary>
+/// XPA0001: (a) the per-CPU state set by a preemptible-hypercall region begin, relied on across a point
+/// where the task may be switched; (b) a per-CPU value or CPU id cached in a local and used after one.
+/// </summary>
+internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
+{
+    public override DiagnosticDescriptor Descriptor => Descriptors.XPA0001;
+
+    public override void Report(FlowResult result, Action<Diagnostic> report)
+    {
+        foreach (var group in result.Crossings.GroupBy(c => c.Begin))
+        {
+            var first = group.OrderBy(c => c.Point.Syntax.SpanStart).First();
+            var begin = (IInvocationOperation)group.Key;
+            var what = $"Per-CPU state set by '{begin.TargetMethod.Name}' is relied on until the region ends";
+            report(Diagnostic.Create(Descriptor, begin.Syntax.GetLocation(), additionalLocations: new[] { first.Point.Syntax.GetLocation() },
+                Properties(result), what, DescribePoint(first.Point, first.Involuntary), Model(result)));
+        }
+
+        foreach (var stale in result.StaleUses.OrderBy(s => s.Use.Syntax.SpanStart))
+        {
+            var fact = stale.Fact;
+            var held = fact.Kind == LocalKind.CpuId ? "a CPU id" : "a per-CPU value";
+            var source = fact.Source is IInvocationOperation call ? call.TargetMethod.Name : fact.Source.Syntax.ToString();
+            var point = fact.CrossedAt!;
+            var involuntary = point is not IInvocationOperation crossing || !IsReschedulePoint(result, crossing);
+            var what = $"'{fact.Local.Name}' holds {held} from '{source}' at {Line(fact.Source)} and is used here";
+            report(Diagnostic.Create(Descriptor, stale.Use.Syntax.GetLocation(), additionalLocations: new[] { point.Syntax.GetLocation() },
+                Properties(result), what, DescribePoint(point, involuntary), Model(result)));
+        }
+    }
+
+    private static bool IsReschedulePoint(FlowResult result, IInvocationOperation call)
+    {
+        var site = result.Calls.FirstOrDefault(c => c.Operation == call);
+        return site is not null
+            && (site.Effect.Reschedule != Recognition.ReschedulePoint.NotAPoint || site.Effect.Region == Recognition.RegionOperation.Hypercall);
+    }
+}

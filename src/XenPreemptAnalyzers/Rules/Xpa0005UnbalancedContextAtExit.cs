@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using XenPreemptAnalyzers.Flow;
+using XenPreemptAnalyzers.Recognition;
+
+namespace XenPreemptAnalyzers.Rules;
+
+/// <summary>
+/// XPA0005: a path leaves the method with preemption, migration, IRQs or the preemptible-hypercall region
+/// not as it found them, unless the method's own contract (its name, attributes or summary) says so.
+/// Balance is relative to entry, so it needs no annotation; an unannotated method is assumed entered
+/// with IRQs on.
+/// </summary>
+internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
+{
+    public override DiagnosticDescriptor Descriptor => Descriptors.XPA0005;
+
+    public override void Report(FlowResult result, Action<Diagnostic> report)
+    {
+        var reported = new HashSet<(Location, string)>();
+        var name = result.Method?.Name ?? "lambda";
+        foreach (var exit in result.Exits.OrderBy(e => e.Site.SourceSpan.Start))
+        {
+            foreach (var (kind, text) in Imbalances(result, exit.State))
+            {
+                if (reported.Add((exit.Site, kind)))
+                {
+                    report(Diagnostic.Create(Descriptor, exit.Site, Properties(result, (DiagnosticProperties.Imbalance, kind)),
+                        name, text, Model(result)));
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<(string Kind, string Text)> Imbalances(FlowResult result, ContextState state)
+    {
+        var contract = result.OwnEffect;
+        if (state.RegionDelta > (contract.Region == RegionOperation.Begin ? 1 : 0))
+            yield return ("HypercallRegion", "a preemptible-hypercall region begun and not ended");
+        else if (state.RegionDelta < (contract.Region == RegionOperation.End ? -1 : 0))
+            yield return ("HypercallRegion", "a preemptible-hypercall region ended and not begun");
+
+        if (state.Preempt.IsDeltaKnown && state.Preempt.Delta != contract.PreemptDelta)
+        {
+            yield return ("Preemption", state.Preempt.Delta > contract.PreemptDelta
+                ? "preemption disabled (preempt_disable not balanced by preempt_enable)"
+                : "preemption enabled more often than disabled");
+        }
+
+        if (state.Migrate.IsDeltaKnown && state.Migrate.Delta != contract.MigrateDelta)
+        {
+            yield return ("Migration", state.Migrate.Delta > contract.MigrateDelta
+                ? "migration disabled (migrate_disable not balanced by migrate_enable)"
+                : "migration enabled more often than disabled");
+        }
+
+        var expectedIrq = contract.Irq switch
+        {
+            IrqOperation.Disable or IrqOperation.Save => IrqState.Off,
+            IrqOperation.Enable => IrqState.On,
+            _ => result.Entry.Irq == IrqState.Unknown ? IrqState.On : result.Entry.Irq,
+        };
+        if (state.Irq != IrqState.Unknown && state.Irq != expectedIrq)
+            yield return ("Irqs", state.Irq == IrqState.Off ? "IRQs disabled (local_irq_disable not undone)" : "IRQs enabled although it was entered with IRQs disabled");
+    }
+}
