@@ -89,7 +89,8 @@ internal sealed class CompilationAnalysis
 
     private void AnalyzeBody(OperationBlockAnalysisContext context, IMethodSymbol method, AnalyzerSettings settings)
     {
-        var root = context.OperationBlocks.FirstOrDefault(IsBodyRoot);
+        // The blocks handed to us hang under the method body; the context builds (and caches) the body's graph.
+        var root = context.OperationBlocks.FirstOrDefault(block => IsBodyRoot(RootOf(block)));
         if (root is null)
             return;
         var graphs = new List<(ControlFlowGraph Graph, IMethodSymbol? Symbol)>();
@@ -113,6 +114,13 @@ internal sealed class CompilationAnalysis
                 });
             }
         }
+    }
+
+    private static IOperation RootOf(IOperation operation)
+    {
+        while (operation.Parent is { } parent)
+            operation = parent;
+        return operation;
     }
 
     private static bool IsBodyRoot(IOperation operation) =>

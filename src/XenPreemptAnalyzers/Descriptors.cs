@@ -49,7 +49,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor XPA0001 = Create(
         DiagnosticIds.PerCpuStateAcrossPreemption,
         "Per-CPU state relied on across a preemption point",
-        "{0} across {1}, where under preemption model '{2}' the task may be preempted and migrated to another CPU",
+        "{0}; under preemption model '{2}' the task may be preempted and migrated to another CPU at {1}",
         "A per-CPU slot belongs to a CPU, not to the task. Set or read with the task on one CPU and relied on after a point where the task may be preempted and migrated, it is the wrong CPU's state. raw_cpu_* and migrate_disable() do not make this right.",
         DiagnosticSeverity.Warning);
 

@@ -23,11 +23,23 @@ internal static class BranchRefinement
                 return RefinePreemptCount(state, zero: equalsZero == value);
             case IInvocationOperation call:
                 return RefineByQuery(state, call, value, engine);
+            case ILocalReferenceOperation or IParameterReferenceOperation when TestedVariable(condition) is { } variable:
+                if (state.ConditionValue(variable) is { } known && known != value)
+                    return null; // the other side of an earlier test of the same variable
+                state = state.WithCondition(variable, value);
+                break;
         }
         if (value && IsHypercallStateTest(condition, state, engine))
             return state with { OnHypercallReschedulePath = true };
         return state;
     }
+
+    private static ISymbol? TestedVariable(IOperation condition) => condition switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter => parameter.Parameter,
+        _ => null,
+    };
 
     private static ContextState? RefineByQuery(ContextState state, IInvocationOperation call, bool value, PreemptFlowEngine engine)
     {

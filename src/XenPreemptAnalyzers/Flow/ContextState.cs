@@ -80,6 +80,36 @@ internal sealed record ContextState
 
     public Continuation Continuation { get; init; } = Continuation.Nothing;
 
+    /// <summary>
+    /// Boolean locals and parameters tested on this path, with the outcome: <c>if (b) preempt_disable(); …
+    /// if (b) preempt_enable();</c> then never pairs the first test's true side with the second's false side.
+    /// </summary>
+    public ImmutableArray<(ISymbol Variable, bool Value)> Conditions { get; init; } = ImmutableArray<(ISymbol, bool)>.Empty;
+
+    public bool? ConditionValue(ISymbol variable)
+    {
+        foreach (var (known, value) in Conditions)
+        {
+            if (SymbolEqualityComparer.Default.Equals(known, variable))
+                return value;
+        }
+        return null;
+    }
+
+    public ContextState WithCondition(ISymbol variable, bool value)
+    {
+        if (ConditionValue(variable) == value)
+            return this;
+        var cleared = WithoutCondition(variable);
+        return cleared with { Conditions = cleared.Conditions.Add((variable, value)) };
+    }
+
+    /// <summary>The variable was assigned: what was tested no longer holds.</summary>
+    public ContextState WithoutCondition(ISymbol variable) =>
+        ConditionValue(variable) is null
+            ? this
+            : this with { Conditions = Conditions.RemoveAll(c => SymbolEqualityComparer.Default.Equals(c.Variable, variable)) };
+
     /// <summary>Proven preemptible: preemption, migration and IRQs enabled (the task may be switched anywhere under full/lazy).</summary>
     public bool IsProvenPreemptible => Preempt.IsZero && Migrate.IsZero && Irq == IrqState.On;
 
@@ -126,7 +156,9 @@ internal sealed record ContextState
         && Preempt.Equals(other.Preempt) && Migrate.Equals(other.Migrate) && Irq == other.Irq && IrqSaved == other.IrqSaved
         && Region == other.Region && RegionBegin == other.RegionBegin && RegionDelta == other.RegionDelta
         && OnHypercallReschedulePath == other.OnHypercallReschedulePath && Continuation == other.Continuation
-        && Locals.SequenceEqual(other.Locals);
+        && Locals.SequenceEqual(other.Locals)
+        && Conditions.Length == other.Conditions.Length
+        && Conditions.All(c => other.ConditionValue(c.Variable) == c.Value);
 
     public override int GetHashCode()
     {
@@ -135,6 +167,7 @@ internal sealed record ContextState
         hash = (hash * 31) + ((int)Irq | ((int)IrqSaved << 2) | ((int)Region << 4) | (OnHypercallReschedulePath ? 64 : 0));
         hash = (hash * 31) + RegionDelta;
         hash = (hash * 31) + Continuation.GetHashCode();
+        hash = (hash * 31) + Conditions.Length;
         foreach (var fact in Locals)
             hash = (hash * 31) + fact.GetHashCode();
         return hash;

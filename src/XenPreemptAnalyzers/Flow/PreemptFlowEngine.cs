@@ -271,7 +271,13 @@ internal sealed class PreemptFlowEngine
                 return state; // a lambda body is its own graph
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment:
                 state = Walk(assignment.Value, state);
-                return AssignLocal(target.Local, assignment.Value, state);
+                return AssignLocal(target.Local, assignment.Value, state).WithoutCondition(target.Local);
+            case IAssignmentOperation { Target: IParameterReferenceOperation parameter } assignment:
+                state = Walk(assignment.Value, state);
+                return state.WithoutCondition(parameter.Parameter);
+            case IAssignmentOperation { Target: ILocalReferenceOperation local } compound:
+                state = Walk(compound.Value, state);
+                return state.WithoutCondition(local.Local);
         }
 
         foreach (var child in operation.ChildOperations)

@@ -39,12 +39,12 @@ internal abstract class PreemptRule
     protected static string Line(Location location) =>
         "line " + (location.GetLineSpan().StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>"'schedule' at line 7", or for an involuntary point "preemptible code after 'preempt_enable' at line 7".</summary>
+    /// <summary>"'schedule' (line 7)", or for an involuntary point "any instruction after 'preempt_enable' (line 7), where preemption is enabled".</summary>
     protected static string DescribePoint(IOperation point, bool involuntary)
     {
         var name = point is Microsoft.CodeAnalysis.Operations.IInvocationOperation call ? call.TargetMethod.Name : point.Syntax.ToString();
         return involuntary
-            ? $"preemptible code after '{name}' at {Line(point)}"
-            : $"'{name}' at {Line(point)}";
+            ? $"any instruction after '{name}' ({Line(point)}), where preemption is enabled"
+            : $"'{name}' ({Line(point)})";
     }
 }

@@ -20,7 +20,7 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
         {
             var first = group.OrderBy(c => c.Point.Syntax.SpanStart).First();
             var begin = (IInvocationOperation)group.Key;
-            var what = $"Per-CPU state set by '{begin.TargetMethod.Name}' is relied on until the region ends";
+            var what = $"Per-CPU state set by '{begin.TargetMethod.Name}' is relied on until the hypercall region ends";
             report(Diagnostic.Create(Descriptor, begin.Syntax.GetLocation(), additionalLocations: new[] { first.Point.Syntax.GetLocation() },
                 Properties(result), what, DescribePoint(first.Point, first.Involuntary), Model(result)));
         }
@@ -32,7 +32,7 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
             var source = fact.Source is IInvocationOperation call ? call.TargetMethod.Name : fact.Source.Syntax.ToString();
             var point = fact.CrossedAt!;
             var involuntary = point is not IInvocationOperation crossing || !IsReschedulePoint(result, crossing);
-            var what = $"'{fact.Local.Name}' holds {held} from '{source}' at {Line(fact.Source)} and is used here";
+            var what = $"'{fact.Local.Name}' holds {held} from '{source}' ({Line(fact.Source)}) and is used here";
             report(Diagnostic.Create(Descriptor, stale.Use.Syntax.GetLocation(), additionalLocations: new[] { point.Syntax.GetLocation() },
                 Properties(result), what, DescribePoint(point, involuntary), Model(result)));
         }
