@@ -96,6 +96,8 @@ internal sealed class CallClassifier
                 return CallEffect.None;
 
             var settings = settingsOf(declaration.SyntaxTree);
+            // A helper with a declared entry context is checked in its own right: its callers need only its net effect.
+            var checkedItself = KernelAttributes.Has(method, KernelAttributes.ProcessContext) || KernelAttributes.Has(method, KernelAttributes.IrqContext);
             var sum = new CallEffect { Name = method.Name };
             int preempt = 0, migrate = 0;
             var irqOff = false;
@@ -108,7 +110,7 @@ internal sealed class CallClassifier
                     continue;
                 if (IsConditional(call, body))
                     return CallEffect.None;
-                var atomic = preempt > 0 || migrate > 0 || irqOff;
+                var atomic = preempt > 0 || migrate > 0 || irqOff || checkedItself;
                 sum = Accumulate(sum, primitive, atomic);
                 preempt += primitive.PreemptDelta;
                 migrate += primitive.MigrateDelta;
