@@ -23,20 +23,30 @@ internal static class ExitSites
                 return statement.GetLocation();
         }
 
-        // return; has no operation of its own: take the first bare return after the last thing the block did.
+        // return; has no operation of its own: it is the bare return that runs right after the last thing the block did.
         var anchor = source.ConditionKind != ControlFlowConditionKind.None ? source.BranchValue?.Syntax : source.Operations.LastOrDefault()?.Syntax;
-        if (anchor is not null)
-        {
-            var bareReturn = root.DescendantNodes(n => n == root || n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
-                .OfType<ReturnStatementSyntax>()
-                .Where(r => r.Expression is null && r.SpanStart >= anchor.Span.End)
-                .OrderBy(r => r.SpanStart)
-                .FirstOrDefault();
-            if (bareReturn is not null && branch.Semantics == ControlFlowBranchSemantics.Return)
-                return bareReturn.GetLocation();
-        }
+        if (anchor is not null && NextBareReturn(root, anchor) is { } bareReturn)
+            return bareReturn.GetLocation();
 
         // Falling off the end of the body.
         return root.GetLastToken().GetLocation();
+    }
+
+    private static ReturnStatementSyntax? NextBareReturn(SyntaxNode root, SyntaxNode anchor)
+    {
+        var statements = root.DescendantNodes(n => n == root || n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
+            .OfType<StatementSyntax>()
+            .Where(s => s.SpanStart >= anchor.Span.End)
+            .OrderBy(s => s.SpanStart)
+            .ToList();
+        foreach (var statement in statements)
+        {
+            if (statement is ReturnStatementSyntax { Expression: null } bareReturn)
+                return bareReturn;
+            // A block or if that merely contains the return is not "another statement in between".
+            if (statement is not (BlockSyntax or IfStatementSyntax))
+                return null;
+        }
+        return null;
     }
 }

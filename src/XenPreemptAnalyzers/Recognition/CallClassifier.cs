@@ -98,7 +98,7 @@ internal sealed class CallClassifier
             var settings = settingsOf(declaration.SyntaxTree);
             // A helper with a declared entry context is checked in its own right: its callers need only its net effect.
             var checkedItself = KernelAttributes.Has(method, KernelAttributes.ProcessContext) || KernelAttributes.Has(method, KernelAttributes.IrqContext);
-            var sum = new CallEffect { Name = method.Name };
+            var sum = new CallEffect { Name = method.Name, IsSummary = true };
             int preempt = 0, migrate = 0;
             var irqOff = false;
             foreach (var invocation in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
@@ -122,7 +122,7 @@ internal sealed class CallClassifier
                 };
             }
             var net = sum with { PreemptDelta = preempt, MigrateDelta = migrate, Irq = irqOff ? IrqOperation.Disable : IrqOperation.Unchanged };
-            return net.IsNone ? CallEffect.None : net;
+            return net.IsNone || net.Via is null ? CallEffect.None : net;
         }
 
         /// <summary>Adds what a caller must know of one primitive, unless the helper itself made it safe.</summary>

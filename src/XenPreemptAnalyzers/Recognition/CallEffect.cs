@@ -55,6 +55,9 @@ internal sealed record CallEffect
     /// <summary>For a helper seen through: the primitive it wraps, for messages ("'helper' (calls 'schedule')").</summary>
     public string? Via { get; init; }
 
+    /// <summary>Derived from a straight-line helper's body rather than declared by name, attribute or option.</summary>
+    public bool IsSummary { get; init; }
+
     public int PreemptDelta { get; init; }
     public int MigrateDelta { get; init; }
     public IrqOperation Irq { get; init; }
@@ -74,7 +77,7 @@ internal sealed record CallEffect
     public PatchFamily RawOf { get; init; }
     public string? PatchableVariant { get; init; }
 
-    public bool IsNone => this == None || Equals(None with { Name = Name, Via = Via });
+    public bool IsNone => this == None || Equals(None with { Name = Name, Via = Via, IsSummary = IsSummary });
 
     /// <summary>The quoted name to show in a message: <c>'schedule'</c>, or <c>'helper' (which calls 'schedule')</c>.</summary>
     public string Display => Via is null ? $"'{Name}'" : $"'{Name}' (which calls '{Via}')";
