@@ -20,7 +20,8 @@ internal sealed class Xpa0002PatchableRescheduleOnHypercallPath : PreemptRule
         {
             var effect = call.Effect;
             var noOpModes = PreemptionModelFacts.NoOpModes(effect.Patchable, result.Model);
-            if (noOpModes == PreemptionModes.Nothing || !call.Before.Any(s => s.OnHypercallReschedulePath))
+            // "Reached only when the state is set": every path to the call is on the hypercall-reschedule path.
+            if (noOpModes == PreemptionModes.Nothing || call.Before.Count == 0 || !call.Before.All(s => s.OnHypercallReschedulePath))
                 continue;
             var raw = effect.RawVariant ?? "its never-patched variant";
             report(Diagnostic.Create(Descriptor, call.Operation.Syntax.GetLocation(),

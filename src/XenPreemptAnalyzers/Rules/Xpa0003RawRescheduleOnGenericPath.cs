@@ -17,14 +17,16 @@ internal sealed class Xpa0003RawRescheduleOnGenericPath : PreemptRule
     public override void Report(FlowResult result, Action<Diagnostic> report)
     {
         var own = result.OwnEffect;
-        if (own.Patchable != PatchFamily.NotPatchable || own.RawOf != PatchFamily.NotPatchable || own.Reschedule != ReschedulePoint.NotAPoint)
-            return;
+        if (!own.IsSummary && (own.Patchable != PatchFamily.NotPatchable || own.RawOf != PatchFamily.NotPatchable || own.Reschedule != ReschedulePoint.NotAPoint))
+            return; // the reschedule primitives' own bodies
+
         foreach (var call in result.Calls)
         {
             var effect = call.Effect;
             var overriddenModes = PreemptionModelFacts.NoOpModes(effect.RawOf, result.Model);
-            if (overriddenModes == PreemptionModes.Nothing || call.Before.Count == 0
-                || call.Before.Any(s => s.OnHypercallReschedulePath || s.Region != RegionPhase.NotBegun))
+            // Generic: some path reaches the call off the hypercall-reschedule path and outside a region begun here.
+            if (overriddenModes == PreemptionModes.Nothing
+                || !call.Before.Any(s => !s.OnHypercallReschedulePath && s.Region == RegionPhase.NotBegun))
                 continue;
             var patchable = effect.PatchableVariant ?? "the patchable variant";
             report(Diagnostic.Create(Descriptor, call.Operation.Syntax.GetLocation(),

@@ -1,0 +1,181 @@
+using System.Threading.Tasks;
+using Xunit;
+using XenPreemptAnalyzers.Tests.Infrastructure;
+using static XenPreemptAnalyzers.Tests.Infrastructure.Verify;
+
+namespace XenPreemptAnalyzers.Tests.Rules;
+
+public sealed class Xpa0001Tests
+{
+    [Fact]
+    public Task Message_for_a_cached_value() =>
+        Analyzer("""
+            class C
+            {
+                [ProcessContext] static void bump()
+                {
+                    preempt_disable(); int v = __this_cpu_read(counter); preempt_enable();
+                    schedule();
+                    preempt_disable(); __this_cpu_write(counter, {|#0:v|} + 1); preempt_enable();
+                }
+            }
+            """, "none", Diagnostic("XPA0001").WithMessage(
+                "'v' holds a per-CPU value from '__this_cpu_read' (line 7) and is used here; under preemption model 'none' the task may be preempted and migrated to another CPU at 'schedule' (line 8)"));
+
+    [Fact]
+    public Task Message_for_the_region_and_its_point_as_additional_location() =>
+        new PreemptTest("""
+            class C
+            {
+                [ProcessContext] static long hcall(Req r)
+                {
+                    {|#0:xen_preemptible_hcall_begin()|};
+                    {|#1:might_sleep()|};
+                    long ret = privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    xen_preemptible_hcall_end();
+                    return ret;
+                }
+            }
+            """).WithModel("voluntary").Expect(
+                new Microsoft.CodeAnalysis.Testing.DiagnosticResult(Descriptors.XPA0001).WithLocation(0).WithLocation(1).WithMessage(
+                    "Per-CPU state set by 'xen_preemptible_hcall_begin' is relied on until the hypercall region ends; under preemption model 'voluntary' the task may be preempted and migrated to another CPU at 'might_sleep' (line 8)"))
+            .RunAsync();
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("dynamic")]
+    public Task Cpu_id_used_after_preempt_enable(string model) =>
+        Analyzer("class C { [ProcessContext] static int f() { preempt_disable(); int cpu = smp_processor_id(); preempt_enable(); return {|#0:cpu|}; } }", model,
+            Diagnostic("XPA0001"));
+
+    [Fact]
+    public Task Cpu_id_without_a_scheduling_point_under_none() =>
+        Analyzer("class C { [ProcessContext] static int f() { preempt_disable(); int cpu = smp_processor_id(); preempt_enable(); return cpu; } }", "none");
+
+    [Fact]
+    public Task Get_cpu_put_cpu_and_reread_are_fine() =>
+        Analyzer("""
+            class C
+            {
+                [ProcessContext] static void f()
+                {
+                    int cpu = get_cpu(); use(cpu); put_cpu();
+                    preempt_disable(); int v = __this_cpu_read(counter); preempt_enable();
+                    schedule();
+                    preempt_disable(); v = __this_cpu_read(counter); __this_cpu_write(counter, v + 1); preempt_enable();
+                }
+                static void use(int x) { }
+            }
+            """);
+
+    [Fact]
+    public Task Cached_cpu_after_put_cpu_and_schedule() =>
+        Analyzer("class C { [ProcessContext] static void f() { int cpu = get_cpu(); put_cpu(); schedule(); use({|#0:cpu|}); } static void use(int x) { } }", "none",
+            Diagnostic("XPA0001"));
+
+    [Fact]
+    public Task Migrate_disable_keeps_a_cached_cpu_id_valid() =>
+        Analyzer("class C { [ProcessContext] static void f() { migrate_disable(); int cpu = smp_processor_id(); schedule(); use(cpu); migrate_enable(); } static void use(int x) { } }");
+
+    [Fact]
+    public Task Migrate_disable_does_not_fix_the_region() =>
+        Analyzer("""
+            class C
+            {
+                [ProcessContext] static void f(Req r)
+                {
+                    migrate_disable();
+                    {|#0:xen_preemptible_hcall_begin()|};
+                    privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    xen_preemptible_hcall_end();
+                    migrate_enable();
+                }
+            }
+            """, Diagnostic("XPA0001"));
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("dynamic")]
+    [InlineData("none")]
+    public Task Preempt_disabled_region_is_fine(string model) =>
+        Analyzer("class C { [ProcessContext] static void f(Req r) { preempt_disable(); xen_preemptible_hcall_begin(); privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4); xen_preemptible_hcall_end(); preempt_enable(); } }", model);
+
+    [Fact]
+    public Task Value_cached_before_the_hypercall_hand_off_under_voluntary() =>
+        Analyzer("""
+            class C
+            {
+                [ProcessContext] static void f(Req r)
+                {
+                    xen_preemptible_hcall_begin();
+                    int cpu = raw_smp_processor_id();
+                    privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    use({|#0:cpu|});
+                    xen_preemptible_hcall_end();
+                }
+                static void use(int x) { }
+            }
+            """, "voluntary", Diagnostic("XPA0001"));
+
+    [Fact]
+    public Task Try_finally_region_under_voluntary_and_full() =>
+        Task.WhenAll(
+            Analyzer("class C { [ProcessContext] static void f(Req r) { xen_preemptible_hcall_begin(); try { privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4); } finally { xen_preemptible_hcall_end(); } } }", "voluntary"),
+            Analyzer("class C { [ProcessContext] static void f(Req r) { {|#0:xen_preemptible_hcall_begin()|}; try { privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4); } finally { xen_preemptible_hcall_end(); } } }", "full", Diagnostic("XPA0001")));
+
+    [Fact]
+    public Task Loop_reading_in_each_iteration_is_fine_but_carrying_the_value_is_not() =>
+        Analyzer("""
+            class C
+            {
+                [ProcessContext] static void f(int n)
+                {
+                    int last = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        preempt_disable();
+                        int v = __this_cpu_read(counter);
+                        __this_cpu_write(counter, v + {|#0:last|});
+                        last = v;
+                        preempt_enable();
+                        cond_resched();
+                    }
+                }
+            }
+            """, "voluntary", Diagnostic("XPA0001"));
+
+    [Fact]
+    public Task Unannotated_lambda_is_unknown_annotated_local_function_is_checked() =>
+        Analyzer("""
+            class C
+            {
+                static void f()
+                {
+                    System.Action a = () => { preempt_disable(); int v = __this_cpu_read(counter); preempt_enable(); schedule(); use(v); };
+                    [ProcessContext] void g() { preempt_disable(); int v = __this_cpu_read(counter); preempt_enable(); schedule(); use({|#0:v|}); }
+                    a(); g();
+                }
+                static void use(int x) { }
+            }
+            """, "none", Diagnostic("XPA0001"));
+
+    [Fact]
+    public Task Region_by_attribute_and_by_editorconfig() =>
+        new PreemptTest("""
+            class C
+            {
+                [PreemptibleHypercallBegin] static void port_begin() { }
+                [PreemptibleHypercallEnd] static void port_end() { }
+                static void other_begin() { }
+                static void other_end() { }
+                [ProcessContext] static void f() { {|#0:port_begin()|}; port_end(); }
+                [ProcessContext] static void g() { {|#1:other_begin()|}; other_end(); }
+            }
+            """).WithEditorConfig(("xen_preempt.hypercall_begin_methods", "other_begin"), ("xen_preempt.hypercall_end_methods", "other_end"))
+            .Expect(Diagnostic("XPA0001", 0), Diagnostic("XPA0001", 1)).RunAsync();
+
+    [Fact]
+    public Task Raw_cpu_accessors_are_not_an_exemption() =>
+        Analyzer("class C { [ProcessContext] static void f() { preempt_disable(); bool s = raw_cpu_read(xen_in_preemptible_hcall); preempt_enable(); msleep(1); raw_cpu_write(xen_in_preemptible_hcall, {|#0:s|}); } }", "none",
+            Diagnostic("XPA0001"));
+}
