@@ -111,6 +111,10 @@ public sealed class ScriptedOracle : IChoiceOracle
 public sealed class RuleOracle : IChoiceOracle
 {
     private readonly List<(Func<Choice, bool> When, Func<Choice, int> Then, int Remaining)> _rules = new();
+    private readonly IChoiceOracle _fallback;
+
+    /// <param name="fallback">Answers what no rule does; the machine's defaults if null.</param>
+    public RuleOracle(IChoiceOracle? fallback = null) => _fallback = fallback ?? DefaultOracle.Instance;
 
     /// <summary>Adds a rule that fires at most <paramref name="times"/> times (0 = unlimited).</summary>
     public RuleOracle When(Func<Choice, bool> when, Func<Choice, int> then, int times = 1)
@@ -129,7 +133,7 @@ public sealed class RuleOracle : IChoiceOracle
             _rules[i] = (rule.When, rule.Then, rule.Remaining - 1);
             return rule.Then(choice);
         }
-        return choice.Default;
+        return _fallback.Choose(choice);
     }
 }
 

@@ -94,6 +94,9 @@ public sealed partial class Machine
     public static SimThread CurrentThread =>
         t_current ?? throw new InvalidOperationException("not running on a simulated thread");
 
+    /// <summary>The simulated thread executing the caller, or null outside one (boot, the harness).</summary>
+    public static SimThread? CurrentThreadOrNull => t_current;
+
     /// <summary>The vCPU executing the caller.</summary>
     public Vcpu CurrentCpu => CurrentThread.Cpu ?? throw new InvalidOperationException("thread is not on a vCPU");
 

@@ -32,8 +32,8 @@ public sealed class TraceLog
 
     public void Record(string kind, string detail)
     {
-        var thread = Machine.CurrentThread;
-        int cpu = thread.Cpu?.Id ?? -1;
+        var thread = Machine.CurrentThreadOrNull;
+        int cpu = thread?.Cpu?.Id ?? -1;
         CpuView[] views = Array.Empty<CpuView>();
         if (_machine.Config.RecordCpuViews)
         {
@@ -41,7 +41,7 @@ public sealed class TraceLog
             for (int i = 0; i < views.Length; i++)
                 views[i] = _machine.Guest.Describe(i);
         }
-        var entry = new TraceEntry(_machine.Steps, thread.Cpu?.Now ?? _machine.NowNs, cpu, thread.Name, kind, detail, views);
+        var entry = new TraceEntry(_machine.Steps, thread?.Cpu?.Now ?? _machine.NowNs, cpu, thread?.Name ?? "boot", kind, detail, views);
         Mix(entry);
         if (Keep)
             Entries.Add(entry);

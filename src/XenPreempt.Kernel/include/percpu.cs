@@ -90,8 +90,10 @@ public static partial class Linux
     {
         step(how + ":" + var.name);
         int cpu = raw_smp_processor_id();
-        var.area(LinuxGuest.This)[cpu] = value;
-        if (var.traced)
+        var slots = var.area(LinuxGuest.This);
+        T old = slots[cpu];
+        slots[cpu] = value;
+        if (var.traced && !System.Collections.Generic.EqualityComparer<T>.Default.Equals(old, value))
             trace("percpu", $"{var.name}[cpu{cpu}] = {format(value)} ({how})");
     }
 

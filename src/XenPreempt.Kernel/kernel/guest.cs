@@ -27,6 +27,7 @@ public sealed partial class LinuxGuest : IGuest
     internal Machine.Machine machine = null!;
     internal int next_pid = 1;
     internal int live_workload_tasks;
+    internal readonly List<task_struct> sleeping_workers = new();
 
     private LinuxGuest(boot_params boot) => this.boot = boot;
 
@@ -82,7 +83,7 @@ public sealed partial class LinuxGuest : IGuest
 
     public CpuView Describe(int cpu)
     {
-        if (xen_ops is null || runqueues.Length == 0)
+        if (xen_ops is null || runqueues.Length <= cpu || runqueues[cpu] is null)
             return new CpuView("-", "-", 0, false);
         var rq = runqueues[cpu];
         var curr = rq.curr;
@@ -127,16 +128,16 @@ public sealed class boot_params
         return p;
     }
 
-    // comm:kind:cpu:arg[,comm:kind:cpu:arg…]; comm may contain '/', never ':'.
+    // comm:kind:cpu:arg[,…]; the last three fields are fixed, so comm may contain ':' ("kworker/0:1").
     private static void parse_tasks(boot_params p, string value)
     {
         foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var f = item.Split(':');
-            if (f.Length != 4 || !int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int cpu)
-                || !long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out long arg))
+            if (f.Length < 4 || !int.TryParse(f[^2], NumberStyles.None, CultureInfo.InvariantCulture, out int cpu)
+                || !long.TryParse(f[^1], NumberStyles.None, CultureInfo.InvariantCulture, out long arg))
                 throw new ArgumentException($"bad task '{item}': expected comm:kind:cpu:arg");
-            p.tasks.Add(new task_spec(f[0], f[1], cpu, arg));
+            p.tasks.Add(new task_spec(string.Join(':', f[..^3]), f[^3], cpu, arg));
         }
     }
 }

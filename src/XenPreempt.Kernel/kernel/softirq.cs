@@ -45,7 +45,8 @@ public static partial class Linux
     /// </summary>
     private static void net_rx_action()
     {
-        trace("softirq", "NET_RX: driver hypercall");
+        trace("softirq", "NET_RX: queue work, driver hypercall");
+        queue_work_wake_workers();
         LinuxGuest.This.machine.Hypercall("HYPERVISOR_memory_op", 8);
     }
 
@@ -57,9 +58,22 @@ public static partial class Linux
         rq.softlockup_reported_ts = -1;
     }
 
-    /// <summary>Runs on every tick: reports a CPU that has not switched tasks for the threshold.</summary>
+    /// <summary>The watchdog's hrtimer period: it wakes the per-CPU stopper thread this often.</summary>
+    internal const long watchdog_period_ns = softlockup_thresh_ns / 5;
+
+    /// <summary>
+    /// Runs on every tick. Every period it wakes the per-CPU watchdog (stopper) thread, which
+    /// preempts anything preemptible; the thread's run is what touches the watchdog (modelled as any
+    /// pass through __schedule on this CPU). A CPU that never gets there for the threshold is
+    /// reported, as kernel/watchdog.c does.
+    /// </summary>
     internal static void watchdog_timer_fn(rq rq, long now)
     {
+        if (now >= rq.watchdog_next_wake && !rq.curr.is_idle)
+        {
+            rq.watchdog_next_wake = now + watchdog_period_ns;
+            resched_curr(rq);
+        }
         long stuck = now - rq.watchdog_touch_ts;
         if (stuck < softlockup_thresh_ns || rq.curr.is_idle)
             return;

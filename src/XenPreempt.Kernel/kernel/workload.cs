@@ -13,7 +13,8 @@ internal static class workload
         "hcall" => xl_hypercall,
         "hog" => cpu_hog,
         "kworker" => pinned_kworker,
-        _ => throw new ArgumentException($"unknown task kind '{kind}' (hcall, hog, kworker)"),
+        "netwq" => pinned_kworker,
+        _ => throw new ArgumentException($"unknown task kind '{kind}' (hcall, hog, kworker, netwq)"),
     };
 
     /// <summary>xl: one long toolstack hypercall of <c>arg</c> chunks.</summary>
@@ -30,10 +31,9 @@ internal static class workload
         }
     }
 
-    /// <summary>A per-CPU kthread: pinned to its CPU, so load balancing cannot rescue it.</summary>
-    private static void pinned_kworker(task_spec spec)
-    {
-        Linux.current.nr_cpus_allowed = 1;
-        cpu_hog(spec);
-    }
+    /// <summary>A per-CPU kthread (created pinned to its CPU, so load balancing cannot rescue it).</summary>
+    private static void pinned_kworker(task_spec spec) => cpu_hog(spec);
+
+    /// <summary>Per-CPU kthreads are bound to their CPU from creation.</summary>
+    public static bool is_percpu_kthread(string kind) => kind is "kworker" or "netwq";
 }

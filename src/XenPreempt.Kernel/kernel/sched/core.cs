@@ -35,10 +35,24 @@ public static partial class Linux
         var body = workload.resolve(spec.kind);
         // A new task first runs in ret_from_fork, holding the count __schedule left it.
         var p = new task_struct(spec.comm, 1000 + g.next_pid++) { cpu = spec.cpu, preempt_count = PREEMPT_OFFSET, spec = spec };
+        if (workload.is_percpu_kthread(spec.kind))
+            p.nr_cpus_allowed = 1;
         p.thread = g.machine.CreateThread(p.comm, () => enter_guest(g, p, () => ret_from_fork(p, body)));
         g.tasks.Add(p);
         g.live_workload_tasks++;
-        enqueue_task(cpu_rq(spec.cpu), p);
+        if (spec.kind == "netwq")
+            g.sleeping_workers.Add(p); // waits for queue_work() from the network softirq
+        else
+            enqueue_task(cpu_rq(spec.cpu), p);
+    }
+
+    /// <summary>queue_work(): wakes the workers that wait for network work.</summary>
+    internal static void queue_work_wake_workers()
+    {
+        var g = LinuxGuest.This;
+        foreach (var p in g.sleeping_workers)
+            wake_up_process(p);
+        g.sleeping_workers.Clear();
     }
 
     private static void enter_guest(LinuxGuest g, task_struct p, Action body)
@@ -132,9 +146,13 @@ public static partial class Linux
     public static void wake_up_process(task_struct p)
     {
         var g = LinuxGuest.This;
-        int target = g.machine.Choose(ChoiceKind.WakeCpu, g.runqueues.Length, p.cpu, $"wake {p}");
+        int target = p.nr_cpus_allowed == 1 ? p.cpu : g.machine.Choose(ChoiceKind.WakeCpu, g.runqueues.Length, p.cpu, $"wake {p}");
         trace("sched", $"wake {p} on cpu{target}");
-        enqueue_task(cpu_rq(target), p);
+        var rq = cpu_rq(target);
+        enqueue_task(rq, p);
+        // Wake-up preemption: a task that slept has the earlier deadline (EEVDF would pick it).
+        if (!rq.curr.is_idle)
+            resched_curr_lazy(rq);
     }
 
     /// <summary>Marks the CPU's current task for rescheduling and kicks that CPU if it is another one.</summary>
@@ -145,7 +163,9 @@ public static partial class Linux
             return;
         curr.flags |= 1UL << TIF_NEED_RESCHED;
         trace("resched", $"need_resched {curr} on cpu{rq.cpu}");
-        if (rq.cpu != raw_smp_processor_id())
+        // At boot nobody runs yet: the idle task finds the flag when its CPU starts.
+        var self = Machine.Machine.CurrentThreadOrNull?.Cpu;
+        if (self is not null && rq.cpu != self.Id)
             smp_send_reschedule(rq.cpu);
     }
 
@@ -187,6 +207,7 @@ public static partial class Linux
         step("__schedule");
         raw_local_irq_set(true);
         var rq = this_rq();
+        touch_softlockup_watchdog();
         bool dead = prev.state == task_state.TASK_DEAD;
         prev.flags &= ~((1UL << TIF_NEED_RESCHED) | (1UL << TIF_NEED_RESCHED_LAZY));
         if (!dead && !prev.is_idle)

@@ -48,6 +48,7 @@ public sealed class rq
     public readonly List<task_struct> queue = new();
     internal long watchdog_touch_ts;
     internal long softlockup_reported_ts = -1;
+    internal long watchdog_next_wake = Linux.watchdog_period_ns;
 }
 
 public static partial class Linux

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using XenPreempt.Machine;
+
+namespace XenPreempt.Harness;
+
+/// <summary>One broken invariant, where it first broke.</summary>
+public sealed record Violation(string Invariant, string Message, long Step, long TimeNs);
+
+/// <summary>
+/// Invariants checked on the machine's event log, separately from the port (Jepsen style): the port
+/// reports what it does; this class decides whether that was allowed.
+/// </summary>
+public sealed class Checker
+{
+    /// <summary>Default bound on how long a task in a preemptible hypercall may ignore a reschedule request.</summary>
+    public static readonly long DefaultLatencyBoundNs = 10_000_000;
+
+    private readonly long _latencyBoundNs;
+    private readonly HashSet<string> _inPrivcmd = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _reschedPendingSince = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+
+    public Checker(long latencyBoundNs) => _latencyBoundNs = latencyBoundNs;
+
+    public List<Violation> Violations { get; } = new();
+
+    /// <summary>The longest time a task inside a privcmd hypercall kept running after being asked to reschedule.</summary>
+    public long MaxHypercallLatencyNs { get; private set; }
+
+    public void Attach(Machine.Machine machine) => machine.Trace.Recorded += Observe;
+
+    public void Observe(TraceEntry e)
+    {
+        switch (e.Kind)
+        {
+            case "privcmd" when e.Detail.Contains("IOCTL_PRIVCMD_HYPERCALL", StringComparison.Ordinal):
+                _inPrivcmd.Add(e.Task);
+                break;
+            case "privcmd" when e.Detail.Contains("ioctl done", StringComparison.Ordinal):
+                _inPrivcmd.Remove(e.Task);
+                _reschedPendingSince.Remove(TaskKey(e.Detail));
+                break;
+            case "console":
+                CheckConsole(e);
+                break;
+            case "schedule" when e.Detail.Contains("irqs=off", StringComparison.Ordinal):
+                Report("sched-context", $"schedule() entered with IRQs disabled: {e.Detail}", e);
+                break;
+            case "resched":
+                NoteReschedRequest(e);
+                break;
+            case "switch":
+                NoteSwitchOut(e);
+                break;
+            case "percpu" when e.Detail.StartsWith("xen_in_preemptible_hcall", StringComparison.Ordinal) && !_inPrivcmd.Contains(e.Task):
+                Report("flag-owner", $"{e.Task} is not in a preemptible hypercall but changed the flag: {e.Detail} (the hand-off branch taken by the wrong task)", e);
+                break;
+        }
+        CheckFlagOwnership(e);
+    }
+
+    /// <summary>Called when the run ends: a reschedule still pending counts until the end.</summary>
+    public void Finish(long endNs)
+    {
+        foreach (var (task, since) in _reschedPendingSince)
+            Latency(task, endNs - since, null, endNs);
+    }
+
+    // The preemptible-hypercall state set on a CPU belongs to the task running there, and that task
+    // is inside a privcmd hypercall. A stale flag after a migration breaks this at once.
+    private void CheckFlagOwnership(TraceEntry e)
+    {
+        for (int cpu = 0; cpu < e.Cpus.Length; cpu++)
+        {
+            var view = e.Cpus[cpu];
+            if (view.HcallState == "1" && !_inPrivcmd.Contains(view.Current))
+                Report("flag-owner", $"CPU{cpu}'s preemptible-hypercall state is set but {view.Current} runs there, outside any hypercall", e);
+        }
+    }
+
+    private void CheckConsole(TraceEntry e)
+    {
+        string line = e.Detail;
+        if (line.StartsWith("BUG: using ", StringComparison.Ordinal))
+            Report("debug-preempt", line, e);
+        else if (line.StartsWith("BUG: sleeping function called from invalid context", StringComparison.Ordinal)
+                 || line.StartsWith("BUG: scheduling while atomic", StringComparison.Ordinal))
+            Report("sched-context", line, e);
+        else if (line.Contains("soft lockup", StringComparison.Ordinal))
+            Report("soft-lockup", line, e);
+        else if (line.StartsWith("WARNING:", StringComparison.Ordinal) || line.StartsWith("kernel BUG", StringComparison.Ordinal))
+            Report("kernel-warning", line, e);
+    }
+
+    private void NoteReschedRequest(TraceEntry e)
+    {
+        // "need_resched xl/1001 on cpu0"
+        var parts = e.Detail.Split(' ');
+        if (parts.Length < 2) return;
+        string key = parts[1];
+        if (_inPrivcmd.Contains(CommOf(key)) && !_reschedPendingSince.ContainsKey(key))
+            _reschedPendingSince[key] = e.TimeNs;
+    }
+
+    private void NoteSwitchOut(TraceEntry e)
+    {
+        string key = TaskKey(e.Detail);
+        if (_reschedPendingSince.Remove(key, out long since))
+            Latency(key, e.TimeNs - since, e, e.TimeNs);
+    }
+
+    private void Latency(string task, long latency, TraceEntry? e, long at)
+    {
+        MaxHypercallLatencyNs = Math.Max(MaxHypercallLatencyNs, latency);
+        if (latency > _latencyBoundNs)
+        {
+            var v = new Violation("hcall-latency",
+                $"{task} stayed inside its hypercall {latency / 1_000_000.0:F1} ms after need_resched (bound {_latencyBoundNs / 1_000_000.0:F1} ms)",
+                e?.Step ?? -1, at);
+            if (_reported.Add(v.Invariant + v.Message))
+                Violations.Add(v);
+        }
+    }
+
+    private void Report(string invariant, string message, TraceEntry e)
+    {
+        // One report per invariant and message; the first occurrence is the one that matters.
+        if (_reported.Add(invariant + "|" + message))
+            Violations.Add(new Violation(invariant, message, e.Step, e.TimeNs));
+    }
+
+    private static string TaskKey(string detail) => detail.Split(' ')[0];
+
+    private static string CommOf(string key)
+    {
+        int slash = key.LastIndexOf('/');
+        return slash < 0 ? key : key[..slash];
+    }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using XenPreempt.Machine;
+
+namespace XenPreempt.Harness;
+
+/// <summary>The xen-harness command line. Exit codes: 0 ok, 1 usage, 2 violation, 3 internal error.</summary>
+public static class Program
+{
+    public const int ExitOk = 0, ExitUsage = 1, ExitViolation = 2, ExitInternal = 3;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = BuildCommand(stdout, stderr);
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    private static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("xen-harness: runs the reference port of the Linux Xen hypercall/upcall path on a deterministic simulated multi-CPU machine.");
+
+        var name = new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) };
+        name.AcceptOnlyFromAmong(Scenarios.All.Select(s => s.Name).ToArray());
+        var variant = new Option<string>("--variant") { Description = "Variant of the path (see 'list').", Required = true };
+        variant.AcceptOnlyFromAmong(VariantNames());
+        var config = new Option<string>("--config") { Description = "Kernel configuration (see 'list').", Required = true };
+        config.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for the decisions the scenario's script leaves open." };
+        var verbose = new Option<bool>("--verbose") { Description = "Print every trace row, not only the last ones." };
+        var rows = new Option<int>("--rows") { Description = "Trace rows to print (default 40).", DefaultValueFactory = _ => 40 };
+        rows.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--rows must be at least 1"); });
+
+        var scenario = new Command("scenario", "Run one named failure scenario and print its per-CPU trace and verdict.");
+        scenario.Arguments.Add(name);
+        scenario.Options.Add(variant);
+        scenario.Options.Add(config);
+        scenario.Options.Add(seed);
+        scenario.Options.Add(verbose);
+        scenario.Options.Add(rows);
+        scenario.SetAction(pr => RunScenario(stdout, stderr, pr.GetValue(name)!, pr.GetValue(variant)!, pr.GetValue(config)!,
+            pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows)));
+
+        var list = new Command("list", "List scenarios, variants and configurations.");
+        list.SetAction(_ => ListAll(stdout));
+
+        root.Subcommands.Add(scenario);
+        root.Subcommands.Add(list);
+        return root;
+    }
+
+    // The variant names come from the port itself (any build lists them all).
+    private static string[] VariantNames() => PortBuilder.Get(KernelConfigs.All[0]).Variants.Select(v => v.Name).ToArray();
+
+    private static int ListAll(TextWriter o)
+    {
+        o.WriteLine("Scenarios:");
+        foreach (var s in Scenarios.All)
+            o.WriteLine($"  {s.Name,-6} {s.Title}");
+        o.WriteLine("Variants:");
+        foreach (var (n, m) in PortBuilder.Get(KernelConfigs.All[0]).Variants)
+            o.WriteLine($"  {n,-16} {m}");
+        o.WriteLine("Configurations:");
+        foreach (var c in KernelConfigs.All)
+            o.WriteLine($"  {c.Name,-18} {c.Description}");
+        return ExitOk;
+    }
+
+    private static int RunScenario(TextWriter o, TextWriter err, string name, string variant, string configName, ulong? seed, int rows)
+    {
+        var scenario = Scenarios.Find(name)!;
+        var config = KernelConfigs.Find(configName)!;
+        if (!KernelConfigs.Supports(variant, config))
+        {
+            o.WriteLine($"scenario {name}: variant {variant} has no configuration '{configName}': {KernelConfigs.UnsupportedReason(variant)}");
+            return ExitOk;
+        }
+        ScenarioResult r;
+        try
+        {
+            r = ScenarioRunner.Run(scenario, variant, config, seed);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            err.WriteLine($"xen-harness: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1") err.WriteLine(e);
+            return ExitInternal;
+        }
+        Print(o, r, rows);
+        if (r.Run.Outcome == RunOutcome.InternalError)
+            return ExitInternal;
+        return r.Violations.Count > 0 ? ExitViolation : ExitOk;
+    }
+
+    internal static void Print(TextWriter o, ScenarioResult r, int rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine($"scenario {r.Scenario.Name}: {r.Scenario.Title}");
+        o.WriteLine($"  {r.Scenario.Description}");
+        o.WriteLine($"variant  {r.Variant}");
+        o.WriteLine($"config   {r.Config.Name}: {r.Config.Description} [{string.Join(' ', r.Config.Symbols)}]");
+        o.WriteLine($"cmdline  {r.Cmdline}");
+        o.WriteLine();
+        TraceTable.Write(o, r.Trace, r.Violations.Select(v => v.Step).ToHashSet(), rows);
+        o.WriteLine();
+        o.WriteLine("console:");
+        foreach (var line in r.Console)
+            o.WriteLine("  " + line);
+        o.WriteLine();
+        o.WriteLine($"outcome  {r.Run.Outcome} after {r.Run.Steps.ToString(inv)} steps, {(r.Run.TimeNs / 1_000_000.0).ToString("F1", inv)} ms simulated{(r.Run.Message is null ? "" : ": " + r.Run.Message)}");
+        o.WriteLine($"max hypercall latency  {(r.MaxHypercallLatencyNs / 1_000_000.0).ToString("F1", inv)} ms after need_resched");
+        o.WriteLine($"choices  {r.Choices.Count.ToString(inv)} decisions; trace hash {r.TraceHash:x16}");
+        if (r.Violations.Count == 0)
+        {
+            o.WriteLine("verdict  OK: no invariant violated");
+            return;
+        }
+        o.WriteLine($"verdict  VIOLATION ({r.Violations.Count.ToString(inv)})");
+        foreach (var v in r.Violations)
+            o.WriteLine($"  [{v.Invariant}] at step {v.Step.ToString(inv)} ({(v.TimeNs / 1_000_000.0).ToString("F3", inv)} ms): {v.Message}");
+    }
+}

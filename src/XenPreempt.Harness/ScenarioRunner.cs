@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+using XenPreempt.Machine;
+
+namespace XenPreempt.Harness;
+
+/// <summary>Everything one run produced.</summary>
+public sealed record ScenarioResult(
+    Scenario Scenario,
+    string Variant,
+    KernelConfig Config,
+    string Cmdline,
+    RunResult Run,
+    IReadOnlyList<Violation> Violations,
+    long MaxHypercallLatencyNs,
+    ulong TraceHash,
+    IReadOnlyList<TraceEntry> Trace,
+    IReadOnlyList<string> Console,
+    IReadOnlyList<ChoiceRecord> Choices)
+{
+    public bool Passed => Violations.Count == 0 && Run.Outcome == RunOutcome.Completed;
+}
+
+public static class ScenarioRunner
+{
+    /// <summary>The kernel command line a scenario boots with.</summary>
+    public static string Cmdline(Scenario scenario, string variant, KernelConfig config)
+    {
+        var words = new List<string>();
+        if (config.BootPreempt.Length > 0)
+            words.Add("preempt=" + config.BootPreempt);
+        words.Add("xen.variant=" + variant);
+        words.Add("tasks=" + scenario.Tasks);
+        if (scenario.Boot.Length > 0)
+            words.Add(scenario.Boot);
+        return string.Join(' ', words);
+    }
+
+    /// <summary>
+    /// Runs a scenario. With <paramref name="replay"/>, follows that choice list instead of the
+    /// scenario's script; with <paramref name="seed"/>, decisions the script leaves open are seeded
+    /// random (injections stay scripted).
+    /// </summary>
+    public static ScenarioResult Run(Scenario scenario, string variant, KernelConfig config, ulong? seed = null, IReadOnlyList<int>? replay = null)
+    {
+        if (!KernelConfigs.Supports(variant, config))
+            throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
+        var build = PortBuilder.Get(config);
+        string cmdline = Cmdline(scenario, variant, config);
+        var guest = build.CreateGuest(cmdline);
+
+        IChoiceOracle oracle = replay is not null
+            ? new ScriptedOracle(replay)
+            : scenario.Script(new RuleOracle(seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null));
+        var recorder = new RecordingOracle(oracle);
+        var machine = new Machine.Machine(scenario.Machine, recorder);
+        var checker = new Checker(Checker.DefaultLatencyBoundNs);
+        checker.Attach(machine);
+
+        var run = machine.Run(guest);
+        checker.Finish(run.TimeNs);
+        var violations = new List<Violation>(checker.Violations);
+        if (run.Outcome is RunOutcome.Panic)
+            violations.Add(new Violation("panic", run.Message ?? "kernel panic", run.Steps, run.TimeNs));
+
+        var choices = recorder.Log;
+        return new ScenarioResult(scenario, variant, config, cmdline, run, violations, checker.MaxHypercallLatencyNs,
+            machine.Trace.Hash, machine.Trace.Entries, machine.Console, choices);
+    }
+}
