@@ -41,13 +41,18 @@ public sealed class Checker
                 break;
             case "privcmd" when e.Detail.Contains("ioctl done", StringComparison.Ordinal):
                 _inPrivcmd.Remove(e.Task);
-                _reschedPendingSince.Remove(TaskKey(e.Detail));
+                // Leaving the hypercall still unrescheduled: the whole wait counts.
+                if (_reschedPendingSince.Remove(TaskKey(e.Detail), out long since))
+                    Latency(TaskKey(e.Detail), e.TimeNs - since, e, e.TimeNs);
                 break;
             case "console":
                 CheckConsole(e);
                 break;
-            case "schedule" when e.Detail.Contains("irqs=off", StringComparison.Ordinal):
-                Report("sched-context", $"schedule() entered with IRQs disabled: {e.Detail}", e);
+            case "schedule":
+                if (e.Detail.Contains("irqs=off", StringComparison.Ordinal))
+                    Report("sched-context", $"schedule() entered with IRQs disabled: {e.Detail}", e);
+                // Reaching the scheduler honours the request, even if it picks the same task again.
+                NoteSwitchOut(e);
                 break;
             case "resched":
                 NoteReschedRequest(e);
