@@ -26,8 +26,15 @@ public static class TraceTable
         for (int c = 0; c < cpus; c++)
             header.Add($"cpu{c} [cur hcall pc irq]");
         var rows = new List<string[]>();
-        int skip = lastRows > 0 && entries.Count > lastRows ? entries.Count - lastRows : 0;
-        foreach (var e in entries.Skip(skip))
+        // Show the rows around the first violation if there is one, else the last rows.
+        int skip = 0, take = entries.Count;
+        if (lastRows > 0 && entries.Count > lastRows)
+        {
+            int first = markSteps.Count == 0 ? -1 : FindFirst(entries, markSteps.Min());
+            skip = first < 0 ? entries.Count - lastRows : Math.Clamp(first - lastRows / 2, 0, entries.Count - lastRows);
+            take = lastRows;
+        }
+        foreach (var e in entries.Skip(skip).Take(take))
         {
             var row = new List<string>
             {
@@ -42,12 +49,20 @@ public static class TraceTable
             rows.Add(row.ToArray());
         }
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
-        if (skip > 0)
-            w.WriteLine($"({skip} earlier events not shown; --verbose shows all)");
+        if (take < entries.Count)
+            w.WriteLine($"(events {skip + 1}-{skip + take} of {entries.Count}; --verbose shows all)");
         w.WriteLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
         w.WriteLine(string.Join("  ", widths.Select(n => new string('-', n))));
         foreach (var r in rows)
             w.WriteLine(string.Join("  ", r.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+    }
+
+    private static int FindFirst(IReadOnlyList<TraceEntry> entries, long step)
+    {
+        for (int i = 0; i < entries.Count; i++)
+            if (entries[i].Step >= step)
+                return i;
+        return -1;
     }
 
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
