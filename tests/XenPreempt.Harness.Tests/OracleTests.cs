@@ -14,8 +14,8 @@ public class OracleTests
     {
         var oracle = new RandomOracle(42);
         var picks = Enumerable.Range(0, 12).Select(_ => oracle.Choose(NextCpuOf4)).ToArray();
-        // Frozen: SplitMix64 from seed 42. A change here breaks every recorded seed.
-        Assert.Equal(new[] { 1, 3, 0, 0, 1, 3, 3, 0, 1, 1, 2, 1 }, picks);
+        // Frozen: SplitMix64 from seed 42 (checked against an independent implementation). A change here breaks every recorded seed.
+        Assert.Equal(new[] { 1, 3, 2, 0, 2, 2, 1, 0, 1, 2, 3, 2 }, picks);
     }
 
     [Fact]
