@@ -24,16 +24,16 @@ internal sealed class CompilationAnalysis
     private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings = new();
     private readonly CallClassifier _classifier;
 
-    private CompilationAnalysis(AnalyzerConfigOptionsProvider options)
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation)
     {
         _options = options;
-        _classifier = new CallClassifier(SettingsFor);
+        _classifier = new CallClassifier(SettingsFor, compilation);
     }
 
     /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
     public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
     {
-        var analysis = new CompilationAnalysis(options);
+        var analysis = new CompilationAnalysis(options, compilation);
         var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var tree in compilation.SyntaxTrees)
             configuredNames.UnionWith(analysis.SettingsFor(tree).ConfiguredNames.Keys);

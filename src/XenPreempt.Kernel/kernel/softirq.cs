@@ -3,6 +3,8 @@
 // kernel/watchdog.c (the soft-lockup detector) — Linux v6.18.
 using System;
 
+using XenPreempt.Annotations;
+
 namespace XenPreempt.Kernel;
 
 public static partial class Linux
@@ -26,6 +28,8 @@ public static partial class Linux
 
     public static void raise_softirq(int nr) => softirq_pending.area(LinuxGuest.This)[raw_smp_processor_id()] |= 1 << nr;
 
+    /// <summary>Run from irq_exit_rcu(): entered, and left, with IRQs disabled; they are on only around the handlers.</summary>
+    [IrqContext]
     private static void __do_softirq()
     {
         var g = LinuxGuest.This;

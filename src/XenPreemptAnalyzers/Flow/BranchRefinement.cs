@@ -49,13 +49,19 @@ internal static class BranchRefinement
         {
             case ContextQuery.IrqsDisabled:
                 var irq = value ? IrqState.Off : IrqState.On;
-                return state.Irq != IrqState.Unknown && state.Irq != irq ? null : state with { Irq = irq };
+                return state.Irq != IrqState.Unknown && state.Irq != irq ? null : Learn(state, irq);
             case ContextQuery.Preemptible when value:
-                return state.IsProvenAtomic ? null : state with { Preempt = state.Preempt.AssertZero(), Irq = IrqState.On };
+                return state.IsProvenAtomic ? null : Learn(state, IrqState.On) with { Preempt = state.Preempt.AssertZero() };
             default:
                 return state;
         }
     }
+
+    /// <summary>IRQs are <paramref name="irq"/> here; if nothing on the path had set them, that is how the method was entered.</summary>
+    private static ContextState Learn(ContextState state, IrqState irq) =>
+        state.Irq == IrqState.Unknown && state.EntryIrq == IrqState.Unknown
+            ? state with { Irq = irq, EntryIrq = irq }
+            : state with { Irq = irq };
 
     private static ContextState? RefinePreemptCount(ContextState state, bool zero)
     {

@@ -66,6 +66,13 @@ internal sealed record ContextState
     public Depth Migrate { get; init; }
     public IrqState Irq { get; init; }
     public IrqState IrqSaved { get; init; }
+
+    /// <summary>
+    /// The IRQ state this path proves the method was entered with, when the entry state was unknown and a
+    /// test (<c>irqs_disabled()</c>, <c>preemptible()</c>) before any IRQ change told it. For XPA0005: a path
+    /// that learned "entered with IRQs off" and leaves them off is balanced.
+    /// </summary>
+    public IrqState EntryIrq { get; init; }
     public RegionPhase Region { get; init; }
     public IOperation? RegionBegin { get; init; }
 
@@ -153,7 +160,7 @@ internal sealed record ContextState
 
     public bool Equals(ContextState? other) =>
         other is not null
-        && Preempt.Equals(other.Preempt) && Migrate.Equals(other.Migrate) && Irq == other.Irq && IrqSaved == other.IrqSaved
+        && Preempt.Equals(other.Preempt) && Migrate.Equals(other.Migrate) && Irq == other.Irq && IrqSaved == other.IrqSaved && EntryIrq == other.EntryIrq
         && Region == other.Region && RegionBegin == other.RegionBegin && RegionDelta == other.RegionDelta
         && OnHypercallReschedulePath == other.OnHypercallReschedulePath && Continuation == other.Continuation
         && Locals.SequenceEqual(other.Locals)
@@ -164,7 +171,7 @@ internal sealed record ContextState
     {
         var hash = Preempt.GetHashCode();
         hash = (hash * 31) + Migrate.GetHashCode();
-        hash = (hash * 31) + ((int)Irq | ((int)IrqSaved << 2) | ((int)Region << 4) | (OnHypercallReschedulePath ? 64 : 0));
+        hash = (hash * 31) + ((int)Irq | ((int)IrqSaved << 2) | ((int)Region << 4) | (OnHypercallReschedulePath ? 64 : 0) | ((int)EntryIrq << 7));
         hash = (hash * 31) + RegionDelta;
         hash = (hash * 31) + Continuation.GetHashCode();
         hash = (hash * 31) + Conditions.Length;

@@ -379,7 +379,8 @@ internal sealed class PreemptFlowEngine
             RegionOperation.Begin => state with
             {
                 Region = RegionPhase.BeforeHypercall,
-                RegionBegin = call,
+                // A per-task region state follows the task: no per-CPU state to strand (XPA0001 a).
+                RegionBegin = effect.RegionStateIsPerTask ? null : call,
                 RegionDelta = System.Math.Min(state.RegionDelta + 1, Depth.Cap),
             },
             RegionOperation.End => state with

@@ -16,8 +16,13 @@ internal sealed class CallClassifier
 {
     private readonly ConcurrentDictionary<IMethodSymbol, CallEffect> _cache = new(SymbolEqualityComparer.Default);
     private readonly System.Func<SyntaxTree, AnalyzerSettings> _settingsOf;
+    private readonly Compilation? _compilation;
 
-    public CallClassifier(System.Func<SyntaxTree, AnalyzerSettings> settingsOf) => _settingsOf = settingsOf;
+    public CallClassifier(System.Func<SyntaxTree, AnalyzerSettings> settingsOf, Compilation? compilation = null)
+    {
+        _settingsOf = settingsOf;
+        _compilation = compilation;
+    }
 
     /// <summary>The effect of calling <paramref name="method"/> from code configured by <paramref name="callSite"/>.</summary>
     public CallEffect Classify(IMethodSymbol method, AnalyzerSettings callSite)
@@ -31,9 +36,34 @@ internal sealed class CallClassifier
     private CallEffect ClassifyUncached(IMethodSymbol method)
     {
         var effect = ApplyAttributes(method, KernelApi.Lookup(method.Name));
-        if (!effect.IsNone)
-            return effect with { Name = method.Name };
-        return HelperSummary.Summarize(method, _settingsOf);
+        if (effect.IsNone)
+            effect = HelperSummary.Summarize(method, _settingsOf);
+        else
+            effect = effect with { Name = method.Name };
+        return effect.Region == RegionOperation.Begin && UsesPerTaskMember(method)
+            ? effect with { RegionStateIsPerTask = true }
+            : effect;
+    }
+
+    /// <summary>
+    /// Does the source body of <paramref name="method"/> name a <c>[PerTask]</c> field or property of this
+    /// compilation (a thread flag, a task member)? Then the region state it sets belongs to the task.
+    /// Resolved by name, without a semantic model: a name is per-task if every source member so named is.
+    /// </summary>
+    private bool UsesPerTaskMember(IMethodSymbol method)
+    {
+        if (_compilation is null || method.DeclaringSyntaxReferences.Length != 1)
+            return false;
+        var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
+        foreach (var name in body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(n => n.Identifier.ValueText).Distinct())
+        {
+            var members = _compilation.GetSymbolsWithName(n => n == name, SymbolFilter.Member)
+                .Where(m => m.Kind is SymbolKind.Field or SymbolKind.Property)
+                .ToList();
+            if (members.Count > 0 && members.All(m => KernelAttributes.Has(m, KernelAttributes.PerTask)))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Attributes extend or override what the name says (DESIGN §4).</summary>

@@ -69,6 +69,12 @@ internal sealed record CallEffect
     public ContextQuery Query { get; init; }
     public bool RequiresPreemptDisabled { get; init; }
 
+    /// <summary>
+    /// A region begin whose state belongs to the task (its body uses a <c>[PerTask]</c> member, e.g. a thread
+    /// flag): the state follows the task when it migrates, so XPA0001 (a) does not apply.
+    /// </summary>
+    public bool RegionStateIsPerTask { get; init; }
+
     /// <summary>Patchable under dynamic preemption; <see cref="RawVariant"/> is the call that is never patched.</summary>
     public PatchFamily Patchable { get; init; }
     public string? RawVariant { get; init; }

@@ -15,6 +15,7 @@ internal static class KernelAttributes
     public const string DisablesPreemption = "DisablesPreemption";
     public const string EnablesPreemption = "EnablesPreemption";
     public const string PerCpu = "PerCpu";
+    public const string PerTask = "PerTask";
     public const string Patchable = "Patchable";
     public const string PreemptibleHypercallBegin = "PreemptibleHypercallBegin";
     public const string PreemptibleHypercallEnd = "PreemptibleHypercallEnd";
@@ -24,7 +25,7 @@ internal static class KernelAttributes
 
     public static readonly string[] All =
     {
-        ProcessContext, IrqContext, RequiresPreemptDisabled, DisablesPreemption, EnablesPreemption, PerCpu,
+        ProcessContext, IrqContext, RequiresPreemptDisabled, DisablesPreemption, EnablesPreemption, PerCpu, PerTask,
         Patchable, PreemptibleHypercallBegin, PreemptibleHypercallEnd, HypercallPreemptionPoint, Hypercall,
         NoPreemptAnalysis,
     };

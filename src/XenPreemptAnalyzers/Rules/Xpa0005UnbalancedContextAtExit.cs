@@ -22,6 +22,11 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
         // A straight-line body has one path: its net effect is its contract (an acquire or release helper).
         if (result.OwnEffect.IsSummary)
             return;
+        // The body of a name-table primitive with a context contract (a port's own preempt_enable,
+        // local_irq_restore, …) is the implementation of the counter the analysis models by name: it
+        // changes the state directly, so it cannot balance against its own contract.
+        if (result.Method is { } method && IsContextPrimitive(method.Name))
+            return;
         var reported = new HashSet<(Location, string)>();
         var name = result.Method?.Name ?? "lambda";
         foreach (var exit in result.Exits.OrderBy(e => e.Site.SourceSpan.Start))
@@ -63,9 +68,17 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
         {
             IrqOperation.Disable or IrqOperation.Save => IrqState.Off,
             IrqOperation.Enable => IrqState.On,
-            _ => result.Entry.Irq == IrqState.Unknown ? IrqState.On : result.Entry.Irq,
+            _ => result.Entry.Irq != IrqState.Unknown ? result.Entry.Irq
+                : state.EntryIrq != IrqState.Unknown ? state.EntryIrq
+                : IrqState.On,
         };
         if (state.Irq != IrqState.Unknown && state.Irq != expectedIrq)
             yield return ("Irqs", state.Irq == IrqState.Off ? "IRQs disabled (local_irq_disable not undone)" : "IRQs enabled although it was entered with IRQs disabled");
+    }
+
+    private static bool IsContextPrimitive(string name)
+    {
+        var primitive = KernelApi.Lookup(name);
+        return primitive.PreemptDelta != 0 || primitive.MigrateDelta != 0 || primitive.Irq != IrqOperation.Unchanged;
     }
 }

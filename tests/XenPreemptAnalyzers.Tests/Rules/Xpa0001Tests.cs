@@ -41,6 +41,53 @@ public sealed class Xpa0001Tests
                     "Per-CPU state set by 'xen_preemptible_hcall_begin' is relied on until the hypercall region ends; under preemption model 'voluntary' the task may be preempted and migrated to another CPU at 'might_sleep' (line 8)"))
             .RunAsync();
 
+    // Dogfooding regression: the reference port's own fix (variants/ours.cs) keeps the region state in a
+    // [PerTask] thread flag; under dynamic/full the task may migrate inside the region, and that is fine.
+    [Theory]
+    [InlineData("dynamic")]
+    [InlineData("full")]
+    [InlineData("voluntary")]
+    public Task Region_state_in_a_per_task_thread_flag_is_not_reported(string model) =>
+        Analyzer("""
+            [System.AttributeUsage(System.AttributeTargets.All)] public sealed class PerTaskAttribute : System.Attribute { }
+            class C
+            {
+                [PerTask] const int TIF_XEN_PREEMPTIBLE_HCALL = 16;
+                static int flags;
+                static void set_thread_flag(int f) => flags |= 1 << f;
+                static void clear_thread_flag(int f) => flags &= ~(1 << f);
+                [PreemptibleHypercallBegin] static void begin() => set_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL);
+                [PreemptibleHypercallEnd] static void end() => clear_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL);
+                [ProcessContext] static long hcall(Req r)
+                {
+                    begin();
+                    might_sleep();
+                    long ret = privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    end();
+                    return ret;
+                }
+            }
+            """, model);
+
+    [Fact]
+    public Task Region_state_in_a_per_cpu_slot_behind_an_attribute_is_still_reported() =>
+        Analyzer("""
+            [System.AttributeUsage(System.AttributeTargets.All)] public sealed class PerTaskAttribute : System.Attribute { }
+            class C
+            {
+                [PerTask] static int unrelated;
+                [PreemptibleHypercallBegin] static void begin() => __this_cpu_write(xen_in_preemptible_hcall, true);
+                [PreemptibleHypercallEnd] static void end() => __this_cpu_write(xen_in_preemptible_hcall, false);
+                [ProcessContext] static long hcall(Req r)
+                {
+                    {|#0:begin()|};
+                    long ret = privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    end();
+                    return ret + unrelated;
+                }
+            }
+            """, "dynamic", Diagnostic("XPA0001"));
+
     [Theory]
     [InlineData("full")]
     [InlineData("dynamic")]

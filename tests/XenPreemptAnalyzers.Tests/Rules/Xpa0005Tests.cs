@@ -22,6 +22,44 @@ public sealed class Xpa0005Tests
         Analyzer("class C { static void f(bool b) { migrate_disable(); if (b) migrate_enable(); {|#0:}|} }",
             Diagnostic("XPA0005").WithArguments("f", "migration disabled (migrate_disable not balanced by migrate_enable)", "dynamic"));
 
+    // Dogfooding regressions (the reference port's include/ and kernel/ code).
+    [Fact]
+    public Task Testing_irqs_disabled_learns_the_entry_state_it_does_not_change_it() =>
+        Analyzer("""
+            class C
+            {
+                static void check(int n)
+                {
+                    if (n != 0 || irqs_disabled())
+                        return;
+                    n++;
+                }
+                static void assert_off()
+                {
+                    if (!irqs_disabled())
+                        n = 1;
+                }
+                static int n;
+            }
+            """);
+
+    [Fact]
+    public Task Learned_entry_state_still_catches_a_real_imbalance() =>
+        Analyzer("class C { static void f() { if (irqs_disabled()) return; local_irq_disable(); {|#0:}|} }",
+            Diagnostic("XPA0005").WithArguments("f", "IRQs disabled (local_irq_disable not undone)", "dynamic"));
+
+    [Fact]
+    public Task A_ports_own_definition_of_a_context_primitive_is_its_implementation() =>
+        Analyzer("""
+            class Port
+            {
+                static int count;
+                static bool need_resched() => false;
+                public static void preempt_enable() { count--; if (count == 0 && need_resched()) schedule(); }
+                public static void local_irq_restore(ulong flags) { if (flags == 0) local_irq_enable(); else local_irq_disable(); }
+            }
+            """);
+
     [Fact]
     public Task Straight_line_helper_that_only_disables_is_an_acquire_helper() =>
         Analyzer("class C { static void my_lock() { migrate_disable(); } static void f() { my_lock(); migrate_enable(); } }");

@@ -6,6 +6,8 @@
 using System;
 using XenPreempt.Machine;
 
+using XenPreempt.Annotations;
+
 namespace XenPreempt.Kernel;
 
 public enum sched_mode { SM_NONE, SM_PREEMPT, SM_IDLE }
@@ -62,6 +64,7 @@ public static partial class Linux
         body();
     }
 
+    [NoPreemptAnalysis("a task's birth: it starts with the preempt count the switch into it left (schedule_tail drops it) and never returns (do_exit)")]
     private static void ret_from_fork(task_struct p, Action<task_spec> body)
     {
         schedule_tail();
@@ -77,6 +80,7 @@ public static partial class Linux
         preempt_enable_no_resched();
     }
 
+    [NoPreemptAnalysis("a task's death (__noreturn): it disables preemption for its final __schedule and is never switched back to")]
     private static void do_exit()
     {
         var g = LinuxGuest.This;

@@ -3,6 +3,7 @@
 // include/linux/thread_info.h (set/clear/test_thread_flag), kernel/sched/sched.h (struct rq) —
 // Linux v7.0-rc1 (7dadeaa6e851; TIF_NEED_RESCHED_LAZY from 7c70cb94d29c).
 using System.Collections.Generic;
+using XenPreempt.Annotations;
 using XenPreempt.Machine;
 
 namespace XenPreempt.Kernel;
@@ -56,6 +57,7 @@ public static partial class Linux
     public const int TIF_NEED_RESCHED = 3;
     public const int TIF_NEED_RESCHED_LAZY = 4;
     /// <summary>Our fix: "this task is inside a preemptible hypercall" travels with the task.</summary>
+    [PerTask]
     public const int TIF_XEN_PREEMPTIBLE_HCALL = 16;
 
     /// <summary>The running task.</summary>
