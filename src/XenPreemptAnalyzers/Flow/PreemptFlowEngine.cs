@@ -380,7 +380,7 @@ internal sealed class PreemptFlowEngine
             {
                 Region = RegionPhase.BeforeHypercall,
                 // A per-task region state follows the task: no per-CPU state to strand (XPA0001 a).
-                RegionBegin = effect.RegionStateIsPerTask ? null : call,
+                RegionBegin = effect.NoPerCpuRegionState ? null : call,
                 RegionDelta = System.Math.Min(state.RegionDelta + 1, Depth.Cap),
             },
             RegionOperation.End => state with

@@ -40,9 +40,30 @@ internal sealed class CallClassifier
             effect = HelperSummary.Summarize(method, _settingsOf);
         else
             effect = effect with { Name = method.Name };
-        return effect.Region == RegionOperation.Begin && UsesPerTaskMember(method)
-            ? effect with { RegionStateIsPerTask = true }
+        return effect.Region == RegionOperation.Begin && (IsEmptyStub(method) || UsesPerTaskMember(method))
+            ? effect with { NoPerCpuRegionState = true }
             : effect;
+    }
+
+    /// <summary>
+    /// <c>#else static void xen_preemptible_hcall_begin() { } #endif</c>: an empty body inside a preprocessor
+    /// conditional is the configuration compiling the mechanism out (include/xen/xen-ops.h's stubs).
+    /// </summary>
+    private static bool IsEmptyStub(IMethodSymbol method)
+    {
+        if (method.DeclaringSyntaxReferences.Length != 1
+            || method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None) is not BaseMethodDeclarationSyntax { Body.Statements.Count: 0, ExpressionBody: null } declaration)
+            return false;
+        var depth = 0;
+        var position = declaration.SpanStart;
+        for (var directive = declaration.SyntaxTree.GetRoot().GetFirstDirective(); directive is not null && directive.SpanStart < position; directive = directive.GetNextDirective())
+        {
+            if (directive.IsKind(SyntaxKind.IfDirectiveTrivia))
+                depth++;
+            else if (directive.IsKind(SyntaxKind.EndIfDirectiveTrivia))
+                depth--;
+        }
+        return depth > 0;
     }
 
     /// <summary>

@@ -70,10 +70,11 @@ internal sealed record CallEffect
     public bool RequiresPreemptDisabled { get; init; }
 
     /// <summary>
-    /// A region begin whose state belongs to the task (its body uses a <c>[PerTask]</c> member, e.g. a thread
-    /// flag): the state follows the task when it migrates, so XPA0001 (a) does not apply.
+    /// A region begin that sets no per-CPU state: its body uses a <c>[PerTask]</c> member (e.g. a thread flag,
+    /// which follows the task when it migrates), or it is an empty stub (the mechanism compiled out in this
+    /// configuration). XPA0001 (a) does not apply to it.
     /// </summary>
-    public bool RegionStateIsPerTask { get; init; }
+    public bool NoPerCpuRegionState { get; init; }
 
     /// <summary>Patchable under dynamic preemption; <see cref="RawVariant"/> is the call that is never patched.</summary>
     public PatchFamily Patchable { get; init; }

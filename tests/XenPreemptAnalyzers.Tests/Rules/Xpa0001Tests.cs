@@ -69,6 +69,29 @@ public sealed class Xpa0001Tests
             }
             """, model);
 
+    // The 2020-66a07b44e765-4624a14f4daa variants under CONFIG_PREEMPTION: #else stubs, no state at all.
+    [Fact]
+    public Task Empty_stub_begin_sets_no_state() =>
+        Analyzer("""
+            class C
+            {
+            #if CONFIG_PREEMPT_NONE
+                static void xen_preemptible_hcall_begin() => __this_cpu_write(xen_in_preemptible_hcall, true);
+                static void xen_preemptible_hcall_end() => __this_cpu_write(xen_in_preemptible_hcall, false);
+            #else
+                static void xen_preemptible_hcall_begin() { }
+                static void xen_preemptible_hcall_end() { }
+            #endif
+                [ProcessContext] static long hcall(Req r)
+                {
+                    xen_preemptible_hcall_begin();
+                    long ret = privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    xen_preemptible_hcall_end();
+                    return ret;
+                }
+            }
+            """, "dynamic");
+
     [Fact]
     public Task Region_state_in_a_per_cpu_slot_behind_an_attribute_is_still_reported() =>
         Analyzer("""
