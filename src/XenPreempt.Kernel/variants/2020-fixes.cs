@@ -65,7 +65,9 @@ internal static class xen_2020_fixes
         {
             __this_cpu_write(xen_in_preemptible_hcall, false);
             local_irq_enable();
+#pragma warning disable XPA0002 // tglx v5.6 / Juergen Gross stable fix keep cond_resched(), which PREEMPT_DYNAMIC patches to a no-op under full/lazy
             cond_resched();
+#pragma warning restore XPA0002
             local_irq_disable();
             __this_cpu_write(xen_in_preemptible_hcall, true);
         }

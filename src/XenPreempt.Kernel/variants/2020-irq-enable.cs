@@ -64,7 +64,9 @@ internal static class xen_2020_irq_enable
         {
             __this_cpu_write(xen_in_preemptible_hcall, false);
             local_irq_enable();
+#pragma warning disable XPA0002 // tglx v5.6 (Fixes: fdfd811ddde3) reschedules with cond_resched(), which PREEMPT_DYNAMIC patches to a no-op under full/lazy
             cond_resched();
+#pragma warning restore XPA0002
             local_irq_disable();
             __this_cpu_write(xen_in_preemptible_hcall, true);
         }

@@ -69,7 +69,9 @@ internal static class xen_4624a14f4daa
         bool inhcall = get_and_clear_inhcall();
         if (inhcall && !state.exit_rcu)
         {
+#pragma warning disable XPA0002 // 4624a14f4daa (v5.18): the upcall calls the patchable irqentry_exit_cond_resched(), a no-op under PREEMPT_DYNAMIC none/voluntary
             irqentry_exit_cond_resched();
+#pragma warning restore XPA0002
             restore_inhcall(inhcall);
         }
         else

@@ -69,7 +69,9 @@ internal static class xen_7dadeaa6e851
         bool inhcall = get_and_clear_inhcall();
         if (inhcall && !state.exit_rcu)
         {
+#pragma warning disable XPA0002 // mainline since 4624a14f4daa, unchanged by 7dadeaa6e851: the patchable irqentry_exit_cond_resched() (a no-op under dynamic none/voluntary)
             irqentry_exit_cond_resched();
+#pragma warning restore XPA0002
             restore_inhcall(inhcall);
         }
         else

@@ -41,7 +41,9 @@ internal static class xen_fdfd811ddde3
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0001 // fdfd811ddde3 (v3.19): per-CPU xen_in_preemptible_hcall set with preemption on; guarded by CONFIG_PREEMPT, so compiled into PREEMPT_DYNAMIC kernels
         xen_preemptible_hcall_begin();
+#pragma warning restore XPA0001
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
         return ret;
@@ -71,7 +73,9 @@ internal static class xen_fdfd811ddde3
         {
             // This function is called if the hypercall was preempted: we may reschedule here.
             __this_cpu_write(xen_in_preemptible_hcall, false);
+#pragma warning disable XPA0002 // fdfd811ddde3 (v3.19): _cond_resched() reschedules the hypercall; PREEMPT_DYNAMIC (v5.12) made it a static call patched to a no-op under none/voluntary
             _cond_resched();
+#pragma warning restore XPA0002
             __this_cpu_write(xen_in_preemptible_hcall, true);
         }
     }

@@ -54,7 +54,9 @@ internal static class xen_june2023
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0001 // Per Bilse's June 2023 patch compiles the per-CPU flag into PREEMPT_DYNAMIC kernels (raw_cpu_write hides the migration race PeterZ pointed out)
         xen_preemptible_hcall_begin();
+#pragma warning restore XPA0001
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
         return ret;
