@@ -220,6 +220,7 @@ public static partial class Linux
     /// first enable everything (so no call site is ever in an invalid "zero" state), then disable
     /// per mode.
     /// </summary>
+    [NoPreemptAnalysis("the patching itself: binds each dynamic call site to the raw, never-patched target that preempt= selects (the kernel's static_call_update), so the raw calls here are the mechanism XPA0003 describes, not a use of it")]
     public static void sched_dynamic_update(preempt_dynamic_mode mode)
     {
         preempt_dynamic_enable(sc_cond_resched, sk_dynamic_cond_resched, __cond_resched);
