@@ -90,11 +90,7 @@ public sealed class ValidCodeTests
         Assert.Empty(await AnalyzeWithoutExceptions(Compile.Create(OrdinaryCSharp, KernelStubs.Source)));
 
     [Theory]
-    [InlineData("none")]
-    [InlineData("voluntary")]
-    [InlineData("full")]
-    [InlineData("lazy")]
-    [InlineData("dynamic")]
+    [MemberData(nameof(PreemptionModels.All), MemberType = typeof(PreemptionModels))]
     public async Task Correct_kernel_code_is_silent_in_every_model(string model)
     {
         var source = $"#define {Kconfig(model)}\n" + CorrectKernelCode;

@@ -1,3 +1,4 @@
+using XenPreemptAnalyzers.Tests.Infrastructure;
 using System.Threading.Tasks;
 using Xunit;
 using static XenPreemptAnalyzers.Tests.Infrastructure.Verify;
@@ -52,11 +53,7 @@ public sealed class IssueExamplesTests
             """, "voluntary", Diagnostic("XPA0001"));
 
     [Theory]
-    [InlineData("none")]
-    [InlineData("voluntary")]
-    [InlineData("full")]
-    [InlineData("lazy")]
-    [InlineData("dynamic")]
+    [MemberData(nameof(PreemptionModels.All), MemberType = typeof(PreemptionModels))]
     public Task Bump_uses_a_value_from_a_cpu_the_task_may_have_left(string model) =>
         Analyzer("""
             class C

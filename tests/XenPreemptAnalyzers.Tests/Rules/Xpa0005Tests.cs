@@ -8,11 +8,7 @@ namespace XenPreemptAnalyzers.Tests.Rules;
 public sealed class Xpa0005Tests
 {
     [Theory]
-    [InlineData("none")]
-    [InlineData("voluntary")]
-    [InlineData("full")]
-    [InlineData("lazy")]
-    [InlineData("dynamic")]
+    [MemberData(nameof(PreemptionModels.All), MemberType = typeof(PreemptionModels))]
     public Task Early_return_with_preemption_disabled_in_every_model(string model) =>
         Analyzer("class C { static void f(bool b) { preempt_disable(); if (b) {|#0:return;|} preempt_enable(); } }", model,
             Diagnostic("XPA0005").WithMessage($"'f' can exit here with preemption disabled (preempt_disable not balanced by preempt_enable) (analysed under preemption model '{model}')"));

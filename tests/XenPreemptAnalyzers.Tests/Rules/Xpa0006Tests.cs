@@ -8,11 +8,7 @@ namespace XenPreemptAnalyzers.Tests.Rules;
 public sealed class Xpa0006Tests
 {
     [Theory]
-    [InlineData("none")]
-    [InlineData("voluntary")]
-    [InlineData("full")]
-    [InlineData("lazy")]
-    [InlineData("dynamic")]
+    [MemberData(nameof(PreemptionModels.All), MemberType = typeof(PreemptionModels))]
     public Task Schedule_with_preemption_disabled_warns_in_every_model(string model) =>
         Analyzer("class C { [ProcessContext] static void f() { preempt_disable(); {|#0:schedule()|}; preempt_enable(); } }", model,
             Diagnostic("XPA0006").WithMessage($"'schedule' may sleep or reschedule, but is reached with preemption disabled (preemption model '{model}')"));
