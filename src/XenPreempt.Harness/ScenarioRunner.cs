@@ -48,24 +48,11 @@ public static class ScenarioRunner
             throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
         var build = PortBuilder.Get(config);
         string cmdline = Cmdline(scenario, variant, config);
-        var guest = build.CreateGuest(cmdline);
-
         IChoiceOracle oracle = replay is not null
             ? new ScriptedOracle(replay)
             : scenario.Script(new RuleOracle(seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null));
-        var recorder = new RecordingOracle(oracle);
-        var machine = new Machine.Machine(scenario.Machine, recorder);
-        var checker = new Checker(Checker.DefaultLatencyBoundNs);
-        checker.Attach(machine);
-
-        var run = machine.Run(guest);
-        checker.Finish(run.TimeNs);
-        var violations = new List<Violation>(checker.Violations);
-        if (run.Outcome is RunOutcome.Panic)
-            violations.Add(new Violation("panic", run.Message ?? "kernel panic", run.Steps, run.TimeNs));
-
-        var choices = recorder.Log;
-        return new ScenarioResult(scenario, variant, config, cmdline, run, violations, checker.MaxHypercallLatencyNs,
-            machine.Trace.Hash, machine.Trace.Entries, machine.Console, choices);
+        var x = Exploration.Execution.Run(build, cmdline, scenario.Machine, oracle);
+        return new ScenarioResult(scenario, variant, config, cmdline, x.Run, x.Violations, x.MaxHypercallLatencyNs,
+            x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices);
     }
 }

@@ -32,7 +32,10 @@ public sealed record MachineConfig
 public enum StepFlags
 {
     None = 0,
-    /// <summary>A tracer may plant a breakpoint here (an int3/#DB can hit this instruction).</summary>
+    /// <summary>
+    /// Task context: a tracer may plant a breakpoint here (an int3/#DB can hit this instruction),
+    /// and the oracle may raise an external event here. Hypercall chunks are injection points too.
+    /// </summary>
     Traceable = 1,
 }
 
@@ -171,9 +174,12 @@ public sealed partial class Machine
     {
         var me = CurrentThread;
         var cpu = me.Cpu!;
+        // Sleep towards the next timer event, at most one lockstep window at a time, so an idle vCPU
+        // stays among the vCPUs that may step and can take an interrupt when the others are there.
         if (!cpu.EventsNeedDelivery)
-            Advance(cpu, Math.Max(Config.StepNs, cpu.NextTimerNs - cpu.Now));
+            Advance(cpu, Math.Clamp(cpu.NextTimerNs - cpu.Now, Config.StepNs, Math.Max(Config.StepNs, Config.LockstepWindowNs)));
         Boundary(me, "halt");
+        InjectionPoint(me, "halt"); // an idle vCPU takes device interrupts too
         DeliverPending(me, "halt", StepFlags.None);
     }
 
@@ -234,27 +240,38 @@ public sealed partial class Machine
         }
     }
 
-    /// <summary>Picks the vCPU that steps next and passes the baton to its thread.</summary>
+    /// <summary>
+    /// Picks the vCPU that steps next and passes the baton to its thread. Only vCPUs whose clock is
+    /// within the lockstep window of the slowest one may step (virtual time stays roughly in sync, and
+    /// no vCPU can starve the others by running ahead); among those the oracle chooses, by default
+    /// the stepping vCPU if it may continue, else the slowest.
+    /// </summary>
     private void Boundary(SimThread me, string site)
     {
         Steps++;
         CheckLimits(me);
         if (Cpus.Length == 1)
             return;
-        int next = _oracle.Choose(new Choice(ChoiceKind.NextCpu, Cpus.Length, DefaultNextCpu(me.Cpu!), me.Cpu!.Id, site));
+        long horizon = NowNs + Config.LockstepWindowNs;
+        Span<int> enabled = stackalloc int[Cpus.Length];
+        int count = 0, defaultIndex = -1, slowest = 0;
+        for (int i = 0; i < Cpus.Length; i++)
+        {
+            if (Cpus[i].Now < Cpus[slowest].Now)
+                slowest = i;
+            if (Cpus[i].Now <= horizon)
+            {
+                if (i == me.Cpu!.Id)
+                    defaultIndex = count;
+                enabled[count++] = i;
+            }
+        }
+        if (defaultIndex < 0)
+            defaultIndex = enabled[..count].IndexOf(slowest);
+        int next = count == 1 ? enabled[0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site))];
         var target = Cpus[next].Running!;
         if (!ReferenceEquals(target, me))
             Transfer(me, target);
-    }
-
-    /// <summary>Keep the stepping vCPU while it is not ahead of the others; else the slowest one.</summary>
-    private int DefaultNextCpu(Vcpu current)
-    {
-        int slowest = 0;
-        for (int i = 1; i < Cpus.Length; i++)
-            if (Cpus[i].Now < Cpus[slowest].Now)
-                slowest = i;
-        return current.Now <= Cpus[slowest].Now + Config.LockstepWindowNs ? current.Id : slowest;
     }
 
     private void CheckLimits(SimThread me)
@@ -269,7 +286,8 @@ public sealed partial class Machine
 
     private void DeliverPending(SimThread me, string site, StepFlags flags)
     {
-        InjectionPoint(me, site);
+        if ((flags & StepFlags.Traceable) != 0)
+            InjectionPoint(me, site);
         if ((flags & StepFlags.Traceable) != 0 && _exceptionBudget > 0 && Choose(ChoiceKind.InjectException, 2, 0, site) == 1)
         {
             _exceptionBudget--;

@@ -64,7 +64,6 @@ public sealed class Vcpu
 public sealed class SimThread
 {
     private readonly Action _body;
-    private Thread? _os;
     internal readonly SemaphoreSlim Baton = new(0);
 
     internal SimThread(Machine machine, int id, string name, Action body)
@@ -84,13 +83,18 @@ public sealed class SimThread
 
     internal void Start()
     {
-        if (_os is not null)
+        if (_started)
             return;
-        _os = new Thread(Main, maxStackSize: 1 << 20) { IsBackground = true, Name = $"sim:{Name}" };
-        _os.Start();
+        _started = true;
+        _done.Reset();
+        WorkerPool.Run(Main);
     }
 
-    internal void Join() => _os?.Join();
+    /// <summary>Waits until this stack's body has unwound (the run is over for it).</summary>
+    internal void Join() => _done.Wait();
+
+    private bool _started;
+    private readonly ManualResetEventSlim _done = new(false);
 
     private void Main()
     {
@@ -112,8 +116,58 @@ public sealed class SimThread
         finally
         {
             Machine.SetCurrent(null);
+            _done.Set();
         }
     }
 
     public override string ToString() => Name;
+}
+
+/// <summary>
+/// OS threads kept between runs: exploration runs thousands of short machines, and creating a thread
+/// per simulated stack per run would dominate the cost. A worker runs one stack's body at a time.
+/// </summary>
+internal static class WorkerPool
+{
+    private const int MaxIdle = 64;
+    private static readonly System.Collections.Concurrent.ConcurrentBag<Worker> Idle = new();
+
+    public static void Run(Action work)
+    {
+        if (!Idle.TryTake(out var worker))
+            worker = new Worker();
+        worker.Give(work);
+    }
+
+    private sealed class Worker
+    {
+        private readonly SemaphoreSlim _go = new(0);
+        private Action? _work;
+
+        public Worker()
+        {
+            var t = new Thread(Loop, maxStackSize: 1 << 20) { IsBackground = true, Name = "sim-worker" };
+            t.Start();
+        }
+
+        public void Give(Action work)
+        {
+            _work = work;
+            _go.Release();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _go.Wait();
+                var work = _work!;
+                _work = null;
+                work();
+                if (Idle.Count >= MaxIdle)
+                    return;
+                Idle.Add(this);
+            }
+        }
+    }
 }

@@ -19,8 +19,17 @@ public static partial class Linux
         throw new GuestPanicException($"kernel BUG at {where}: {what}");
     }
 
-    /// <summary>An instruction boundary: the machine may let another vCPU run, or interrupt us here.</summary>
-    internal static void step(string site) => LinuxGuest.This.machine.Step(site, StepFlags.Traceable);
+    /// <summary>
+    /// An instruction boundary: the machine may let another vCPU run, or interrupt us here. Task
+    /// context is where a tracer's breakpoint (and an external event worth exploring) lands; interrupt
+    /// context and the idle loop are not offered, which keeps the explored space to what matters.
+    /// </summary>
+    internal static void step(string site)
+    {
+        var curr = LinuxGuest.t_current;
+        bool task_context = curr is not null && !curr.is_idle && !in_interrupt();
+        LinuxGuest.This.machine.Step(site, task_context ? StepFlags.Traceable : StepFlags.None);
+    }
 
     internal static void trace(string kind, string detail) => LinuxGuest.This.machine.Trace.Record(kind, detail);
 

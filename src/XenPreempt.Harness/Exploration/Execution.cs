@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+using System.Collections.Generic;
+using XenPreempt.Machine;
+
+namespace XenPreempt.Harness.Exploration;
+
+/// <summary>What one schedule (one run of the machine) produced.</summary>
+public sealed record ExecutionResult(
+    RunResult Run,
+    IReadOnlyList<Violation> Violations,
+    long MaxHypercallLatencyNs,
+    ulong TraceHash,
+    Machine.Machine Machine,
+    IReadOnlyList<ChoiceRecord> Choices);
+
+/// <summary>One schedule: boot a guest of a build, run it under an oracle, check the invariants.</summary>
+public static class Execution
+{
+    public static ExecutionResult Run(PortBuild build, string cmdline, MachineConfig machineConfig, IChoiceOracle oracle)
+    {
+        var guest = build.CreateGuest(cmdline);
+        var recorder = new RecordingOracle(oracle);
+        var machine = new Machine.Machine(machineConfig, recorder);
+        var checker = new Checker(Checker.DefaultLatencyBoundNs);
+        checker.Attach(machine);
+        var run = machine.Run(guest);
+        checker.Finish(run.TimeNs);
+        var violations = new List<Violation>(checker.Violations);
+        if (run.Outcome is RunOutcome.Panic)
+            violations.Add(new Violation("panic", run.Message ?? "kernel panic", run.Steps, run.TimeNs));
+        return new ExecutionResult(run, violations, checker.MaxHypercallLatencyNs, machine.Trace.Hash, machine, recorder.Log);
+    }
+}

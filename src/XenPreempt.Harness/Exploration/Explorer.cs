@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using XenPreempt.Machine;
+
+namespace XenPreempt.Harness.Exploration;
+
+/// <summary>The workloads exploration runs: the standard configuration, and each scenario's workload.</summary>
+public static class Workloads
+{
+    /// <summary>
+    /// The standard 2-CPU configuration: xl's 20-chunk hypercall on CPU0, a runnable pinned kworker
+    /// there (so a reschedule is wanted), a second kworker woken by network work, one device event
+    /// and one tracing breakpoint for the oracle to place.
+    /// </summary>
+    public static readonly Scenario Standard = new("std", "standard 2-CPU configuration",
+        "xl: 20 ms hypercall on CPU0; kworker/0:1 runnable on CPU0 (2 ms); kworker/0:2 woken by network work; 1 device event, 1 breakpoint",
+        "xl:hcall:0:20,kworker/0:1:kworker:0:2,kworker/0:2:netwq:0:1",
+        new MachineConfig { Cpus = 2, MaxTimeNs = 60_000_000, MaxSteps = 20_000, EventBudget = 1, ExceptionBudget = 1 },
+        o => o);
+
+    public static Scenario? Find(string name) => name == Standard.Name ? Standard : Scenarios.Find(name);
+
+    public static IEnumerable<string> Names => new[] { Standard.Name }.Concat(Scenarios.All.Select(s => s.Name));
+}
+
+public sealed record ExploreOptions
+{
+    public IReadOnlyList<string> Variants { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<KernelConfig> Configs { get; init; } = Array.Empty<KernelConfig>();
+    public IReadOnlyList<string> Strategies { get; init; } = new[] { "dfs" };
+    public string Workload { get; init; } = Workloads.Standard.Name;
+    public int Cpus { get; init; } = 2;
+    public int PreemptionBound { get; init; } = 2;
+    public int MaxInjections { get; init; } = 1;
+    public int PctDepth { get; init; } = 3;
+    public long Iterations { get; init; } = 2_000;
+    public ulong Seed { get; init; } = 1;
+    public long MaxSteps { get; init; } = 20_000;
+    public double TimeLimitSeconds { get; init; } = 10;
+    public bool StopOnFirstBug { get; init; }
+}
+
+/// <summary>The first schedule that broke one invariant, with what replays it.</summary>
+public sealed record FoundViolation(Violation Violation, long Schedule, double Seconds, ReplayToken Token);
+
+/// <summary>One row of the report: a variant under a configuration with a strategy.</summary>
+public sealed record CellResult(
+    string Variant,
+    string Config,
+    string Strategy,
+    string Bound,
+    long Schedules,
+    long Steps,
+    double Seconds,
+    int DistinctTraces,
+    bool Exhaustive,
+    IReadOnlyList<FoundViolation> Violations,
+    long MaxHypercallLatencyNs,
+    string? Skipped)
+{
+    public double SchedulesPerSecond => Seconds > 0 ? Schedules / Seconds : 0;
+    public double StepsPerSecond => Seconds > 0 ? Steps / Seconds : 0;
+}
+
+/// <summary>Runs strategies over variants × configurations; all nondeterminism comes from the strategy's oracle.</summary>
+public static class Explorer
+{
+    public static IEnumerable<CellResult> Run(ExploreOptions o, Action<string>? progress = null)
+    {
+        var workload = Workloads.Find(o.Workload) ?? throw new ArgumentException($"unknown workload '{o.Workload}'");
+        foreach (var variant in o.Variants)
+            foreach (var config in o.Configs)
+                foreach (var strategy in o.Strategies)
+                {
+                    if (!KernelConfigs.Supports(variant, config))
+                    {
+                        yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant));
+                        continue;
+                    }
+                    yield return RunCell(o, workload, variant, config, strategy, progress);
+                }
+    }
+
+    public static IStrategy CreateStrategy(string name, ExploreOptions o, int bound) => name switch
+    {
+        "dfs" => new DfsStrategy(bound),
+        "random" => new RandomStrategy(o.Seed),
+        "pct" => new PctStrategy(o.Seed, o.PctDepth),
+        _ => throw new ArgumentException($"unknown strategy '{name}' (dfs, pct, random)"),
+    };
+
+    private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress)
+    {
+        var build = PortBuilder.Get(config);
+        string cmdline = ScenarioRunner.Cmdline(workload, variant, config);
+        var machineConfig = MachineFor(workload, o.Cpus, o.MaxInjections, o.MaxSteps);
+        var found = new Dictionary<string, FoundViolation>(StringComparer.Ordinal);
+        var traces = new HashSet<ulong>();
+        long schedules = 0, steps = 0, maxLatency = 0;
+        var clock = Stopwatch.StartNew();
+        var lastProgress = clock.Elapsed;
+        bool exhaustive = false;
+        string bound = "-";
+
+        // DFS deepens its preemption bound 0, 1, … up to the limit; other strategies run once.
+        int firstBound = strategyName == "dfs" ? 0 : o.PreemptionBound;
+        for (int b = firstBound; b <= o.PreemptionBound; b++)
+        {
+            var strategy = CreateStrategy(strategyName, o, b);
+            bound = strategy.Bound;
+            while (schedules < o.Iterations && clock.Elapsed.TotalSeconds < o.TimeLimitSeconds && strategy.Next())
+            {
+                var x = Execution.Run(build, cmdline, machineConfig, strategy.Oracle);
+                schedules++;
+                steps += x.Run.Steps;
+                traces.Add(x.TraceHash);
+                maxLatency = Math.Max(maxLatency, x.MaxHypercallLatencyNs);
+                if (x.Run.Outcome == RunOutcome.InternalError)
+                    throw new InvalidOperationException($"internal error in {variant}/{config.Name}/{strategyName} schedule {schedules}: {x.Run.Message}", x.Run.Error);
+                foreach (var v in x.Violations)
+                    if (!found.ContainsKey(v.Invariant))
+                        found[v.Invariant] = new FoundViolation(v, schedules, clock.Elapsed.TotalSeconds,
+                            new ReplayToken(variant, config.Name, WorkloadId(workload, machineConfig), x.Choices.Select(c => c.Index).ToArray()));
+                if (progress is not null && (clock.Elapsed - lastProgress).TotalSeconds >= 5)
+                {
+                    lastProgress = clock.Elapsed;
+                    progress($"[{clock.Elapsed:mm\\:ss}] {variant}/{config.Name}/{strategyName}({bound}) schedules={schedules:N0} ({schedules / clock.Elapsed.TotalSeconds:N0}/s) violations={found.Count}");
+                }
+                if (o.StopOnFirstBug && found.Count > 0)
+                    break;
+            }
+            exhaustive = strategy.Exhausted;
+            if (!exhaustive || (o.StopOnFirstBug && found.Count > 0))
+                break;
+        }
+        return new CellResult(variant, config.Name, strategyName, bound, schedules, steps, clock.Elapsed.TotalSeconds, traces.Count,
+            exhaustive, found.Values.OrderBy(f => f.Schedule).ToArray(), maxLatency, null);
+    }
+
+    /// <summary>The machine a workload runs on, with exploration's overrides.</summary>
+    public static MachineConfig MachineFor(Scenario workload, int cpus, int maxInjections, long maxSteps) => workload.Machine with
+    {
+        Cpus = cpus,
+        MaxSteps = maxSteps,
+        EventBudget = Math.Min(workload.Machine.EventBudget, maxInjections),
+        ExceptionBudget = Math.Min(workload.Machine.ExceptionBudget, maxInjections),
+        RecordCpuViews = true,
+    };
+
+    // "std~2~1~20000": the workload and the machine overrides, so a token replays on the same machine.
+    private static string WorkloadId(Scenario w, MachineConfig m) => $"{w.Name}~{m.Cpus}~{Math.Max(m.EventBudget, m.ExceptionBudget)}~{m.MaxSteps}";
+
+    /// <summary>Re-runs the schedule a token names, following its choices exactly.</summary>
+    public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
+    {
+        var f = token.Workload.Split('~');
+        var workload = (f.Length == 4 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}'");
+        if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
+            throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
+        var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
+        var build = PortBuilder.Get(config);
+        if (!build.Variants.Any(v => v.Name == token.Variant))
+            throw new ArgumentException($"the token names an unknown variant '{token.Variant}'");
+        var machine = MachineFor(workload, cpus, inj, maxSteps);
+        return (workload, config, Execution.Run(build, ScenarioRunner.Cmdline(workload, token.Variant, config), machine, new ScriptedOracle(token.Choices)));
+    }
+}
