@@ -32,6 +32,24 @@ public static class DiagnosticProperties
     /// <summary>XPA0005: what is unbalanced (Preemption, Migration, Irqs, HypercallRegion).</summary>
     public const string Imbalance = "Imbalance";
 
+    /// <summary>XPA0001: which finding — <c>Region</c> (a) or <c>CachedValue</c> (b).</summary>
+    public const string Finding = "Finding";
+
+    /// <summary>XPA0001 (b): the local that caches the per-CPU value or CPU id.</summary>
+    public const string CachedLocal = "CachedLocal";
+
+    /// <summary>XPA0001 (b): the source text of the expression the local was read from (to re-read it).</summary>
+    public const string CachedFrom = "CachedFrom";
+
+    /// <summary>XPA0005: the call that restores the balance at this exit (e.g. <c>preempt_enable</c>), when one does.</summary>
+    public const string Rebalance = "Rebalance";
+
+    /// <summary>XPA0005: the call that begins what is unbalanced (e.g. <c>preempt_disable</c>), for try/finally.</summary>
+    public const string Acquire = "Acquire";
+
+    /// <summary>XPA0006: what makes the context atomic — <c>Irqs</c>, <c>Preemption</c> or <c>IrqsAndPreemption</c>.</summary>
+    public const string AtomicBecause = "AtomicBecause";
+
     /// <summary>All: the preemption model the analysis ran under.</summary>
     public const string PreemptionModel = "PreemptionModel";
 }

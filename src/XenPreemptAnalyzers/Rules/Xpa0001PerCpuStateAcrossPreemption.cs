@@ -22,7 +22,7 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
             var begin = (IInvocationOperation)group.Key;
             var what = $"Per-CPU state set by '{begin.TargetMethod.Name}' is relied on until the hypercall region ends";
             report(Diagnostic.Create(Descriptor, begin.Syntax.GetLocation(), additionalLocations: new[] { first.Point.Syntax.GetLocation() },
-                Properties(result), what, DescribePoint(first.Point, first.Involuntary), Model(result)));
+                Properties(result, (DiagnosticProperties.Finding, "Region")), what, DescribePoint(first.Point, first.Involuntary), Model(result)));
         }
 
         foreach (var stale in result.StaleUses.OrderBy(s => s.Use.Syntax.SpanStart))
@@ -34,7 +34,9 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
             var involuntary = point is not IInvocationOperation crossing || !IsReschedulePoint(result, crossing);
             var what = $"'{fact.Local.Name}' holds {held} from '{source}' ({Line(fact.Source)}) and is used here";
             report(Diagnostic.Create(Descriptor, stale.Use.Syntax.GetLocation(), additionalLocations: new[] { point.Syntax.GetLocation() },
-                Properties(result), what, DescribePoint(point, involuntary), Model(result)));
+                Properties(result, (DiagnosticProperties.Finding, "CachedValue"), (DiagnosticProperties.CachedLocal, fact.Local.Name),
+                    (DiagnosticProperties.CachedFrom, fact.Source.Syntax.ToString())),
+                what, DescribePoint(point, involuntary), Model(result)));
         }
     }
 

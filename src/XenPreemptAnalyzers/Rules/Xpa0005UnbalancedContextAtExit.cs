@@ -31,37 +31,39 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
         var name = result.Method?.Name ?? "lambda";
         foreach (var exit in result.Exits.OrderBy(e => e.Site.SourceSpan.Start))
         {
-            foreach (var (kind, text) in Imbalances(result, exit.State))
+            foreach (var (kind, text, rebalance, acquire) in Imbalances(result, exit.State))
             {
                 if (reported.Add((exit.Site, kind)))
                 {
-                    report(Diagnostic.Create(Descriptor, exit.Site, Properties(result, (DiagnosticProperties.Imbalance, kind)),
+                    report(Diagnostic.Create(Descriptor, exit.Site,
+                        Properties(result, (DiagnosticProperties.Imbalance, kind), (DiagnosticProperties.Rebalance, rebalance), (DiagnosticProperties.Acquire, acquire)),
                         name, text, Model(result)));
                 }
             }
         }
     }
 
-    private static IEnumerable<(string Kind, string Text)> Imbalances(FlowResult result, ContextState state)
+    /// <summary>Each imbalance, with the call that restores it at the exit and the call that began it (for the code fixes).</summary>
+    private static IEnumerable<(string Kind, string Text, string? Rebalance, string? Acquire)> Imbalances(FlowResult result, ContextState state)
     {
         var contract = result.OwnEffect;
         if (state.RegionDelta > (contract.Region == RegionOperation.Begin ? 1 : 0))
-            yield return ("HypercallRegion", "a preemptible-hypercall region begun and not ended");
+            yield return ("HypercallRegion", "a preemptible-hypercall region begun and not ended", "xen_preemptible_hcall_end", "xen_preemptible_hcall_begin");
         else if (state.RegionDelta < (contract.Region == RegionOperation.End ? -1 : 0))
-            yield return ("HypercallRegion", "a preemptible-hypercall region ended and not begun");
+            yield return ("HypercallRegion", "a preemptible-hypercall region ended and not begun", null, null);
 
         if (state.Preempt.IsDeltaKnown && state.Preempt.Delta != contract.PreemptDelta)
         {
-            yield return ("Preemption", state.Preempt.Delta > contract.PreemptDelta
-                ? "preemption disabled (preempt_disable not balanced by preempt_enable)"
-                : "preemption enabled more often than disabled");
+            yield return state.Preempt.Delta > contract.PreemptDelta
+                ? ("Preemption", "preemption disabled (preempt_disable not balanced by preempt_enable)", "preempt_enable", "preempt_disable")
+                : ("Preemption", "preemption enabled more often than disabled", null, null);
         }
 
         if (state.Migrate.IsDeltaKnown && state.Migrate.Delta != contract.MigrateDelta)
         {
-            yield return ("Migration", state.Migrate.Delta > contract.MigrateDelta
-                ? "migration disabled (migrate_disable not balanced by migrate_enable)"
-                : "migration enabled more often than disabled");
+            yield return state.Migrate.Delta > contract.MigrateDelta
+                ? ("Migration", "migration disabled (migrate_disable not balanced by migrate_enable)", "migrate_enable", "migrate_disable")
+                : ("Migration", "migration enabled more often than disabled", null, null);
         }
 
         var expectedIrq = contract.Irq switch
@@ -73,7 +75,9 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
                 : IrqState.On,
         };
         if (state.Irq != IrqState.Unknown && state.Irq != expectedIrq)
-            yield return ("Irqs", state.Irq == IrqState.Off ? "IRQs disabled (local_irq_disable not undone)" : "IRQs enabled although it was entered with IRQs disabled");
+            yield return state.Irq == IrqState.Off
+                ? ("Irqs", "IRQs disabled (local_irq_disable not undone)", "local_irq_enable", "local_irq_disable")
+                : ("Irqs", "IRQs enabled although it was entered with IRQs disabled", "local_irq_disable", "local_irq_enable");
     }
 
     private static bool IsContextPrimitive(string name)

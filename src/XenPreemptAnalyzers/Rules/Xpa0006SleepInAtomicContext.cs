@@ -22,10 +22,18 @@ internal sealed class Xpa0006SleepInAtomicContext : PreemptRule
                 continue;
             if (call.Before.FirstOrDefault(s => s.IsProvenAtomic) is not { } atomic)
                 continue;
-            report(Diagnostic.Create(Descriptor, call.Operation.Syntax.GetLocation(), Properties(result),
+            report(Diagnostic.Create(Descriptor, call.Operation.Syntax.GetLocation(),
+                Properties(result, (DiagnosticProperties.AtomicBecause, Because(atomic))),
                 call.Effect.Display, Describe(atomic), Model(result)));
         }
     }
+
+    private static string Because(ContextState state) => (state.Irq == IrqState.Off, state.Preempt.IsDisabled) switch
+    {
+        (true, true) => "IrqsAndPreemption",
+        (true, false) => "Irqs",
+        _ => "Preemption",
+    };
 
     private static string Describe(ContextState state) => (state.Irq == IrqState.Off, state.Preempt.IsDisabled) switch
     {
