@@ -9,7 +9,7 @@ public enum ChoiceKind : byte
 {
     /// <summary>Which vCPU executes the next step.</summary>
     NextCpu,
-    /// <summary>Whether an external (device) event is raised on the stepping vCPU now.</summary>
+    /// <summary>Whether an external (device) event is raised now, and on which vCPU.</summary>
     InjectEvent,
     /// <summary>Whether a tracing exception (int3/#DB) hits the stepping vCPU at a traceable site.</summary>
     InjectException,
@@ -35,7 +35,7 @@ public interface IChoiceOracle
 }
 
 /// <summary>One recorded decision: enough to replay it and to detect divergence.</summary>
-public readonly record struct ChoiceRecord(ChoiceKind Kind, int Options, int Index);
+public readonly record struct ChoiceRecord(ChoiceKind Kind, int Options, int Index, int Default = 0);
 
 /// <summary>Always takes the default: the machine's "nothing unusual happens" run.</summary>
 public sealed class DefaultOracle : IChoiceOracle
@@ -64,8 +64,10 @@ public sealed class RandomOracle : IChoiceOracle
         if (choice.Options <= 1)
             return 0;
         // Injections are rare events: a uniform coin would flood the run with them.
+        // Injections are rare events: a uniform pick would flood the run with them. Option 0 is
+        // "nothing"; when something is injected, any of the other options is equally likely.
         if (choice.Kind is ChoiceKind.InjectEvent or ChoiceKind.InjectException)
-            return NextDouble() < _injectionProbability ? 1 : 0;
+            return NextDouble() < _injectionProbability ? 1 + (int)(Next() % (ulong)(choice.Options - 1)) : 0;
         return (int)(Next() % (ulong)choice.Options);
     }
 
@@ -148,7 +150,7 @@ public sealed class RecordingOracle : IChoiceOracle
     public int Choose(in Choice choice)
     {
         int index = _inner.Choose(choice);
-        Log.Add(new ChoiceRecord(choice.Kind, choice.Options, index));
+        Log.Add(new ChoiceRecord(choice.Kind, choice.Options, index, choice.Default));
         return index;
     }
 }

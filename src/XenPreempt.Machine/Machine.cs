@@ -178,7 +178,9 @@ public sealed partial class Machine
         // stays among the vCPUs that may step and can take an interrupt when the others are there.
         if (!cpu.EventsNeedDelivery)
             Advance(cpu, Math.Clamp(cpu.NextTimerNs - cpu.Now, Config.StepNs, Math.Max(Config.StepNs, Config.LockstepWindowNs)));
+        cpu.Halted = true;
         Boundary(me, "halt");
+        me.Cpu!.Halted = false;
         InjectionPoint(me, "halt"); // an idle vCPU takes device interrupts too
         DeliverPending(me, "halt", StepFlags.None);
     }
@@ -252,26 +254,42 @@ public sealed partial class Machine
         CheckLimits(me);
         if (Cpus.Length == 1)
             return;
+        if (me.ChosenToStart)
+        {
+            // This stack's first step, and a choice just handed it the baton: that choice was this one.
+            me.ChosenToStart = false;
+            return;
+        }
         long horizon = NowNs + Config.LockstepWindowNs;
         Span<int> enabled = stackalloc int[Cpus.Length];
-        int count = 0, defaultIndex = -1, slowest = 0;
-        for (int i = 0; i < Cpus.Length; i++)
-        {
-            if (Cpus[i].Now < Cpus[slowest].Now)
-                slowest = i;
-            if (Cpus[i].Now <= horizon)
-            {
-                if (i == me.Cpu!.Id)
-                    defaultIndex = count;
-                enabled[count++] = i;
-            }
-        }
+        int count = Enabled(enabled, horizon, skipHalted: true);
+        if (count == 0)
+            count = Enabled(enabled, horizon, skipHalted: false); // everyone sleeps: time moves on
+        int slowest = enabled[0];
+        for (int i = 1; i < count; i++)
+            if (Cpus[enabled[i]].Now < Cpus[slowest].Now)
+                slowest = enabled[i];
+        int defaultIndex = enabled[..count].IndexOf(me.Cpu!.Id);
         if (defaultIndex < 0)
             defaultIndex = enabled[..count].IndexOf(slowest);
         int next = count == 1 ? enabled[0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site))];
         var target = Cpus[next].Running!;
         if (!ReferenceEquals(target, me))
+        {
+            if (!target.HasRun)
+                target.ChosenToStart = true;
             Transfer(me, target);
+        }
+    }
+
+    // vCPUs within the window; a halted vCPU with nothing to deliver is blocked, not a choice.
+    private int Enabled(Span<int> into, long horizon, bool skipHalted)
+    {
+        int count = 0;
+        foreach (var cpu in Cpus)
+            if (cpu.Now <= horizon && !(skipHalted && cpu.Halted && !cpu.EventsNeedDelivery))
+                into[count++] = cpu.Id;
+        return count;
     }
 
     private void CheckLimits(SimThread me)
@@ -298,15 +316,20 @@ public sealed partial class Machine
             DeliverUpcall(me, inHypercall: false);
     }
 
-    /// <summary>The oracle may raise an external device event on this vCPU here.</summary>
+    /// <summary>
+    /// The oracle may raise an external device event here, on any vCPU (option 0: none; option k:
+    /// vCPU k-1). A halted vCPU with a pending event is runnable again.
+    /// </summary>
     private void InjectionPoint(SimThread me, string site)
     {
-        if (_eventBudget > 0 && Choose(ChoiceKind.InjectEvent, 2, 0, site) == 1)
-        {
-            _eventBudget--;
-            me.Cpu!.Raise(EventPort.Device);
-            Trace.Record("inject", $"device event on vCPU{me.Cpu!.Id}");
-        }
+        if (_eventBudget <= 0)
+            return;
+        int pick = Choose(ChoiceKind.InjectEvent, Cpus.Length + 1, 0, site);
+        if (pick == 0)
+            return;
+        _eventBudget--;
+        Cpus[pick - 1].Raise(EventPort.Device);
+        Trace.Record("inject", $"device event on vCPU{pick - 1}");
     }
 
     /// <summary>

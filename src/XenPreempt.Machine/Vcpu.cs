@@ -36,6 +36,8 @@ public sealed class Vcpu
     /// <summary>evtchn_upcall_pending.</summary>
     public bool UpcallPending { get; private set; }
     public SimThread? Running { get; internal set; }
+    /// <summary>Sleeping in the hypervisor (SCHEDOP_block) until an event arrives.</summary>
+    public bool Halted { get; internal set; }
     private int _pendingPorts;
 
     /// <summary>local_events_need_delivery(): an event is pending and not masked.</summary>
@@ -80,6 +82,10 @@ public sealed class SimThread
     /// <summary>The vCPU executing this stack, or null while it is switched out.</summary>
     public Vcpu? Cpu { get; internal set; }
     public bool Exited { get; internal set; }
+    /// <summary>The stack has started running its body.</summary>
+    internal bool HasRun;
+    /// <summary>A NextCpu choice started this stack: its first boundary is that choice, not a new one.</summary>
+    internal bool ChosenToStart;
 
     internal void Start()
     {
@@ -104,6 +110,7 @@ public sealed class SimThread
             Baton.Wait();
             if (Machine.Stopping)
                 return;
+            HasRun = true;
             _body();
             Machine.ThreadFailed(this, new InvalidOperationException($"thread {Name} returned without exiting through the scheduler"));
         }

@@ -47,6 +47,7 @@ public class DeterminismTests
     [Fact]
     public void SameScenario_SameTraceHash_AcrossTwoProcesses()
     {
+        var inProcessRun = ScenarioRunner.Run(Scenarios.Find("c1")!, "june2023", KernelConfigs.Find("dynamic-full")!, seed: 11);
         string Hash()
         {
             var harness = Path.Combine(AppContext.BaseDirectory, "xen-harness.dll");
@@ -58,12 +59,12 @@ public class DeterminismTests
             using var p = Process.Start(psi)!;
             string output = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
-            Assert.Equal(Program.ExitViolation, p.ExitCode);
+            Assert.Equal(inProcessRun.Violations.Count > 0 ? Program.ExitViolation : Program.ExitOk, p.ExitCode);
             var m = Regex.Match(output, "trace hash ([0-9a-f]{16})");
             Assert.True(m.Success, output);
             return m.Groups[1].Value;
         }
-        var inProcess = ScenarioRunner.Run(Scenarios.Find("c1")!, "june2023", KernelConfigs.Find("dynamic-full")!, seed: 11).TraceHash.ToString("x16");
+        var inProcess = inProcessRun.TraceHash.ToString("x16");
         Assert.Equal(inProcess, Hash());
         Assert.Equal(inProcess, Hash());
     }
