@@ -124,7 +124,9 @@ internal sealed class DocumentRewrite
             if (original is StatementSyntax embeddedStatement && embedded.TryGetValue(embeddedStatement, out var around))
             {
                 var inner = ((StatementSyntax)current).WithoutLeadingTrivia().WithoutTrailingTrivia();
-                var block = SyntaxFactory.Block(around.Before.Select(Parse).Concat(new[] { inner }).Concat(around.After.Select(Parse)))
+                var lines = around.Before.Select(Parse).Concat(new[] { inner }).Concat(around.After.Select(Parse))
+                    .Select(s => s.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticEndOfLine(eol)));
+                var block = SyntaxFactory.Block(lines)
                     .WithLeadingTrivia(current.GetLeadingTrivia())
                     .WithTrailingTrivia(current.GetTrailingTrivia())
                     .WithAdditionalAnnotations(Formatter.Annotation);
