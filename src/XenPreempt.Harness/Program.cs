@@ -9,7 +9,7 @@ using XenPreempt.Machine;
 namespace XenPreempt.Harness;
 
 /// <summary>The xen-harness command line. Exit codes: 0 ok, 1 usage, 2 violation, 3 internal error.</summary>
-public static class Program
+public static partial class Program
 {
     public const int ExitOk = 0, ExitUsage = 1, ExitViolation = 2, ExitInternal = 3;
 
@@ -51,6 +51,10 @@ public static class Program
         list.SetAction(_ => ListAll(stdout));
 
         root.Subcommands.Add(scenario);
+        root.Subcommands.Add(ExploreCommand(stdout, stderr));
+        root.Subcommands.Add(ReplayCommand(stdout, stderr));
+        root.Subcommands.Add(MinimizeCommand(stdout, stderr));
+        root.Subcommands.Add(SelftestCommand(stdout));
         root.Subcommands.Add(list);
         return root;
     }

@@ -12,14 +12,14 @@ namespace XenPreempt.Harness.Exploration;
 public static class Workloads
 {
     /// <summary>
-    /// The standard 2-CPU configuration: xl's 20-chunk hypercall on CPU0, a runnable pinned kworker
+    /// The standard 2-CPU configuration: xl's 40-chunk hypercall on CPU0, a runnable pinned kworker
     /// there (so a reschedule is wanted), a second kworker woken by network work, one device event
     /// and one tracing breakpoint for the oracle to place.
     /// </summary>
     public static readonly Scenario Standard = new("std", "standard 2-CPU configuration",
-        "xl: 20 ms hypercall on CPU0; kworker/0:1 runnable on CPU0 (2 ms); kworker/0:2 woken by network work; 1 device event, 1 breakpoint",
-        "xl:hcall:0:20,kworker/0:1:kworker:0:2,kworker/0:2:netwq:0:1",
-        new MachineConfig { Cpus = 2, MaxTimeNs = 60_000_000, MaxSteps = 20_000, EventBudget = 1, ExceptionBudget = 1 },
+        "xl: 40 ms hypercall on CPU0; kworker/0:1 runnable on CPU0 (2 ms); kworker/0:2 woken by network work; 1 device event, 1 breakpoint",
+        "xl:hcall:0:40,kworker/0:1:kworker:0:2,kworker/0:2:netwq:0:1",
+        new MachineConfig { Cpus = 2, MaxTimeNs = 100_000_000, MaxSteps = 20_000, EventBudget = 1, ExceptionBudget = 1 },
         o => o);
 
     public static Scenario? Find(string name) => name == Standard.Name ? Standard : Scenarios.Find(name);
