@@ -31,12 +31,12 @@ public static partial class Program
         var injections = NonNegative(new Option<int>("--max-injections") { Description = "Device events and breakpoints the oracle may inject, each (default 1).", DefaultValueFactory = _ => 1 });
         var depth = Positive(new Option<int>("--pct-depth") { Description = "PCT depth d (default 3).", DefaultValueFactory = _ => 3 }, 100);
         var iterations = new Option<long>("--iterations") { Description = "Schedules per cell at most (default 2000).", DefaultValueFactory = _ => 2000 };
-        iterations.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--iterations must be at least 1"); });
+        Check(iterations, v => v < 1 ? "--iterations must be at least 1" : null);
         var seed = new Option<ulong>("--seed") { Description = "Seed for pct and random (default 1).", DefaultValueFactory = _ => 1UL };
         var maxSteps = new Option<long>("--max-steps") { Description = "Steps per schedule at most (default 20000).", DefaultValueFactory = _ => 20_000 };
-        maxSteps.Validators.Add(r => { if (r.GetValueOrDefault<long>() < 1) r.AddError("--max-steps must be at least 1"); });
+        Check(maxSteps, v => v < 1 ? "--max-steps must be at least 1" : null);
         var timeLimit = new Option<double>("--time-limit") { Description = "Seconds per cell at most (default: 0.4, so that the default matrix takes about a minute).", DefaultValueFactory = _ => 0.4 };
-        timeLimit.Validators.Add(r => { var v = r.GetValueOrDefault<double>(); if (!(v > 0) || double.IsInfinity(v)) r.AddError("--time-limit must be a positive number of seconds"); });
+        Check(timeLimit, v => !(v > 0) || double.IsInfinity(v) ? "--time-limit must be a positive number of seconds" : null);
         var stop = new Option<bool>("--stop-on-first-bug") { Description = "Stop a cell at its first violation." };
         var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write report.json and one bug-NNNN.trace.json per violation here." };
         var format = new Option<string>("--format") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" };
@@ -70,15 +70,24 @@ public static partial class Program
         return cmd;
     }
 
-    private static Option<int> Positive(Option<int> o, int max)
-    {
-        o.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > max) r.AddError($"{o.Name} must be between 1 and {max}"); });
-        return o;
-    }
+    private static Option<int> Positive(Option<int> o, int max) => Check(o, v => v < 1 || v > max ? $"{o.Name} must be between 1 and {max}" : null);
 
-    private static Option<int> NonNegative(Option<int> o)
+    private static Option<int> NonNegative(Option<int> o) => Check(o, v => v < 0 ? $"{o.Name} must not be negative" : null);
+
+    /// <summary>
+    /// Adds a range check. A value that did not even parse already has its own error, and asking
+    /// for it would throw, so the check only looks at values that parsed.
+    /// </summary>
+    internal static Option<T> Check<T>(Option<T> o, Func<T, string?> problem)
     {
-        o.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"{o.Name} must not be negative"); });
+        o.Validators.Add(r =>
+        {
+            T value;
+            try { value = r.GetValueOrDefault<T>(); }
+            catch (InvalidOperationException) { return; }
+            if (problem(value) is string message)
+                r.AddError(message);
+        });
         return o;
     }
 

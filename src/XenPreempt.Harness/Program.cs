@@ -35,7 +35,7 @@ public static partial class Program
         var seed = new Option<ulong?>("--seed") { Description = "Seed for the decisions the scenario's script leaves open." };
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row, not only the last ones." };
         var rows = new Option<int>("--rows") { Description = "Trace rows to print (default 40).", DefaultValueFactory = _ => 40 };
-        rows.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--rows must be at least 1"); });
+        Check(rows, v => v < 1 ? "--rows must be at least 1" : null);
 
         var scenario = new Command("scenario", "Run one named failure scenario and print its per-CPU trace and verdict.");
         scenario.Arguments.Add(name);

@@ -40,6 +40,7 @@ public class CliTests
     [InlineData("scenario", "c1", "--config", "none")]
     [InlineData("scenario", "c1", "--variant", "ours", "--config", "none", "--seed", "minus-one")]
     [InlineData("scenario", "c1", "--variant", "ours", "--config", "none", "--rows", "0")]
+    [InlineData("scenario", "c1", "--variant", "ours", "--config", "none", "--rows", "many")]
     [InlineData("explode")]
     public void BadInput_IsAUsageError_ExitOne(params string[] args)
     {
