@@ -169,18 +169,24 @@ public sealed partial class Machine
         DeliverPending(me, site, flags);
     }
 
-    /// <summary>The guest's idle instruction (SCHEDOP_block): sleep until the next event.</summary>
-    public void Halt()
+    /// <summary>
+    /// The guest's idle instruction (SCHEDOP_block): sleep until the next event. With
+    /// <paramref name="stopTick"/> the guest has stopped its periodic timer for the sleep (NO_HZ idle):
+    /// only a real event — an IPI, a device — wakes the vCPU.
+    /// </summary>
+    public void Halt(bool stopTick = false)
     {
         var me = CurrentThread;
         var cpu = me.Cpu!;
+        cpu.TickStopped = stopTick;
         // Sleep towards the next timer event, at most one lockstep window at a time, so an idle vCPU
         // stays among the vCPUs that may step and can take an interrupt when the others are there.
         if (!cpu.EventsNeedDelivery)
-            Advance(cpu, Math.Clamp(cpu.NextTimerNs - cpu.Now, Config.StepNs, Math.Max(Config.StepNs, Config.LockstepWindowNs)));
+            Advance(cpu, stopTick ? Config.LockstepWindowNs : Math.Clamp(cpu.NextTimerNs - cpu.Now, Config.StepNs, Math.Max(Config.StepNs, Config.LockstepWindowNs)));
         cpu.Halted = true;
         Boundary(me, "halt");
         me.Cpu!.Halted = false;
+        me.Cpu!.TickStopped = false;
         InjectionPoint(me, "halt"); // an idle vCPU takes device interrupts too
         DeliverPending(me, "halt", StepFlags.None);
     }
@@ -237,7 +243,8 @@ public sealed partial class Machine
         cpu.Now += ns;
         while (cpu.Now >= cpu.NextTimerNs)
         {
-            cpu.Raise(EventPort.Timer);
+            if (!cpu.TickStopped)
+                cpu.Raise(EventPort.Timer);
             cpu.NextTimerNs += Config.TickNs;
         }
     }
@@ -298,7 +305,7 @@ public sealed partial class Machine
             return;
         foreach (var cpu in Cpus)
             if (cpu.Halted && !cpu.EventsNeedDelivery && cpu.Now < runningMin && !ReferenceEquals(cpu.Running, me))
-                Advance(cpu, Math.Min(runningMin, cpu.NextTimerNs) - cpu.Now);
+                Advance(cpu, (cpu.TickStopped ? runningMin : Math.Min(runningMin, cpu.NextTimerNs)) - cpu.Now);
     }
 
     // vCPUs within the window; a halted vCPU with nothing to deliver is blocked, not a choice.

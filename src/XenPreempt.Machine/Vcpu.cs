@@ -38,6 +38,8 @@ public sealed class Vcpu
     public SimThread? Running { get; internal set; }
     /// <summary>Sleeping in the hypervisor (SCHEDOP_block) until an event arrives.</summary>
     public bool Halted { get; internal set; }
+    /// <summary>The guest stopped its periodic timer for this sleep (NO_HZ idle).</summary>
+    public bool TickStopped { get; internal set; }
     private int _pendingPorts;
 
     /// <summary>local_events_need_delivery(): an event is pending and not masked.</summary>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Models: kernel/sched/core.c (__schedule, schedule, preempt_schedule_irq, __cond_resched,
 // preempt_schedule, try_to_wake_up, resched_curr, sched_tick, schedule_tail, do_exit's final
-// schedule) and kernel/sched/idle.c (do_idle) — Linux v7.0-rc1 (7dadeaa6e851 and parents).
+// schedule), kernel/sched/idle.c (do_idle with NO_HZ idle, kernel/time/tick-sched.c) and
+// kernel/sched/fair.c (newidle balance, nohz_balancer_kick) — Linux v7.0-rc1 (7dadeaa6e851 and parents).
 // The policy is a plain round robin: the path's bugs do not depend on CFS/EEVDF arithmetic.
 using System;
 using XenPreempt.Machine;
@@ -104,7 +105,9 @@ public static partial class Linux
                 touch_softlockup_watchdog();
                 if (idle_balance())
                     break;
-                LinuxGuest.This.machine.Halt();
+                // NO_HZ idle: no periodic tick while there is nothing to do; a busy CPU's tick kicks
+                // us (nohz_balancer_kick) when it has work we could pull.
+                LinuxGuest.This.machine.Halt(stopTick: true);
             }
             __schedule(sched_mode.SM_IDLE);
         }
@@ -136,6 +139,19 @@ public static partial class Linux
         trace("migrate", $"{task} cpu{from.cpu} -> cpu{self} (idle balance)");
         enqueue_task(cpu_rq(self), task);
         return true;
+    }
+
+    /// <summary>A busy CPU with tasks that could move wakes one idle, tickless CPU to pull them.</summary>
+    private static void nohz_balancer_kick(rq busy)
+    {
+        if (!busy.queue.Exists(t => t.migration_disabled == 0 && t.nr_cpus_allowed > 1))
+            return;
+        foreach (var other in LinuxGuest.This.runqueues)
+            if (other.cpu != busy.cpu && other.curr.is_idle && other.queue.Count == 0)
+            {
+                resched_curr(other);
+                return;
+            }
     }
 
     private static void enqueue_task(rq rq, task_struct p)
@@ -196,6 +212,7 @@ public static partial class Linux
         long now = LinuxGuest.This.machine.CurrentCpu.Now;
         if (!curr.is_idle && rq.queue.Count > 0 && now - curr.exec_start >= sched_slice_ns)
             resched_curr_lazy(rq);
+        nohz_balancer_kick(rq);
         watchdog_timer_fn(rq, now);
     }
 
