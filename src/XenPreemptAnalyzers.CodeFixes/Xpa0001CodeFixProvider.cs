@@ -1,6 +1,9 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Composition;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
@@ -12,15 +15,114 @@ namespace XenPreemptAnalyzers.CodeFixes;
 /// <summary>
 /// XPA0001 (b): re-read the cached per-CPU value or CPU id into its local right before the statement
 /// that uses it, after the preemption point. Offered only when the use is in a plain statement after the
-/// point, the local is assignable, and the read binds there. XPA0001 (a), the preemptible-hypercall
-/// state, has no automatic fix yet (see docs/rules/XPA0001.md for the per-task rewrite by hand).
+/// point, the local is assignable, and the read binds there.
+/// XPA0001 (a): move the per-CPU preemptible-hypercall state the region begin writes to the task — one fix
+/// per <c>TIF_…HCALL…</c>/<c>TIF_…HYPERCALL…</c> constant (with <c>set/clear/test_thread_flag</c>) and per
+/// <c>[PerTask]</c> bool member the compilation declares — rewriting every access in the solution
+/// (<see cref="HypercallStateMove"/>). None where the port declares no such home or an access cannot be
+/// rewritten. Fix All of a move is solution-wide per variable, each variable once.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(Xpa0001CodeFixProvider)), Shared]
 public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
 {
     public const string ReReadAfterPoint = "XPA0001.ReReadAfterPoint";
 
+    /// <summary>Prefix of the equivalence keys of the move to a thread flag; the key ends with <c>Type.TIF_NAME</c>.</summary>
+    public const string MoveToThreadFlagPrefix = HypercallStateMove.ThreadFlagKeyPrefix;
+
+    /// <summary>Prefix of the equivalence keys of the move to a <c>[PerTask]</c> member; the key ends with <c>Type.member</c>.</summary>
+    public const string MoveToPerTaskMemberPrefix = HypercallStateMove.PerTaskMemberKeyPrefix;
+
     private protected override string DiagnosticId => DiagnosticIds.PerCpuStateAcrossPreemption;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        await base.RegisterCodeFixesAsync(context).ConfigureAwait(false);
+        var regions = context.Diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region").ToList();
+        if (regions.Count == 0)
+            return;
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+            return;
+        var solution = context.Document.Project.Solution;
+        foreach (var diagnostic in regions)
+        {
+            if (HypercallStateMove.StateVariable(model, root, diagnostic.Location.SourceSpan, context.CancellationToken) is not { } variable)
+                continue;
+            foreach (var target in HypercallStateMove.Targets(model.Compilation, context.CancellationToken))
+            {
+                // Offered only when every access can be rewritten; the result is computed once, here.
+                var moved = await HypercallStateMove.MoveAsync(solution, new[] { variable }, target.Key, context.CancellationToken).ConfigureAwait(false);
+                if (moved is not null)
+                    context.RegisterCodeFix(CodeAction.Create(target.Title(variable), _ => Task.FromResult(moved), target.Key), diagnostic);
+            }
+        }
+    }
+
+    public override FixAllProvider GetFixAllProvider() => new MoveOrReReadFixAll(DocumentFixAll);
+
+    /// <summary>
+    /// The re-read fix runs per document (<see cref="PreemptCodeFixProvider.DocumentFixAll"/>); a move is one
+    /// solution-wide rewrite of every distinct state variable behind the diagnostics in scope.
+    /// </summary>
+    private sealed class MoveOrReReadFixAll : FixAllProvider
+    {
+        private readonly FixAllProvider _documents;
+
+        public MoveOrReReadFixAll(FixAllProvider documents) => _documents = documents;
+
+        public override IEnumerable<FixAllScope> GetSupportedFixAllScopes() =>
+            ImmutableArray.Create(FixAllScope.Document, FixAllScope.Project, FixAllScope.Solution);
+
+        public override async Task<CodeAction?> GetFixAsync(FixAllContext fixAllContext)
+        {
+            var key = fixAllContext.CodeActionEquivalenceKey;
+            if (!HypercallStateMove.IsMoveKey(key))
+                return await _documents.GetFixAsync(fixAllContext).ConfigureAwait(false);
+
+            var cancellationToken = fixAllContext.CancellationToken;
+            var diagnostics = new List<Diagnostic>();
+            switch (fixAllContext.Scope)
+            {
+                case FixAllScope.Document when fixAllContext.Document is { } document:
+                    diagnostics.AddRange(await fixAllContext.GetDocumentDiagnosticsAsync(document).ConfigureAwait(false));
+                    break;
+                case FixAllScope.Project:
+                    diagnostics.AddRange(await fixAllContext.GetAllDiagnosticsAsync(fixAllContext.Project).ConfigureAwait(false));
+                    break;
+                case FixAllScope.Solution:
+                    foreach (var project in fixAllContext.Solution.Projects)
+                        diagnostics.AddRange(await fixAllContext.GetAllDiagnosticsAsync(project).ConfigureAwait(false));
+                    break;
+            }
+
+            var solution = fixAllContext.Solution;
+            var variables = new List<ISymbol>();
+            var seen = new HashSet<(string?, int)>();
+            foreach (var diagnostic in diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region")
+                .OrderBy(d => d.Location.SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start))
+            {
+                if (solution.GetDocument(diagnostic.Location.SourceTree) is not { } document
+                    || await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false) is not { } root
+                    || await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false) is not { } model
+                    || HypercallStateMove.StateVariable(model, root, diagnostic.Location.SourceSpan, cancellationToken) is not { } variable)
+                    continue;
+                var declared = variable.Locations.First(l => l.IsInSource);
+                if (!seen.Add((declared.SourceTree?.FilePath, declared.SourceSpan.Start)))
+                    continue;
+                // Only the variables the single fix is offered for.
+                if (await HypercallStateMove.MoveAsync(solution, new[] { variable }, key!, cancellationToken).ConfigureAwait(false) is not null)
+                    variables.Add(variable);
+            }
+            if (variables.Count == 0)
+                return null;
+            return CodeAction.Create(
+                $"Move the preemptible-hypercall state of {variables.Count} variable(s) to the task",
+                async ct => await HypercallStateMove.MoveAsync(solution, variables, key!, ct).ConfigureAwait(false) ?? solution,
+                key);
+        }
+    }
 
     private protected override IEnumerable<FixOffer> Offers(SemanticModel model, SyntaxNode root, Diagnostic diagnostic)
     {

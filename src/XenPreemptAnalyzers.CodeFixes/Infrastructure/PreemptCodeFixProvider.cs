@@ -25,13 +25,16 @@ public abstract class PreemptCodeFixProvider : CodeFixProvider
 
     public sealed override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(DiagnosticId);
 
-    public sealed override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
+    public override FixAllProvider GetFixAllProvider() => DocumentFixAll;
+
+    /// <summary>Fix All of the document-level fixes: every diagnostic of a document planned into one rewrite.</summary>
+    private protected FixAllProvider DocumentFixAll => FixAllProvider.Create(FixAllInDocumentAsync);
 
     private protected abstract IEnumerable<FixOffer> Offers(SemanticModel model, SyntaxNode root, Diagnostic diagnostic);
 
     private protected abstract void Plan(SemanticModel model, SyntaxNode root, Diagnostic diagnostic, string equivalenceKey, DocumentRewrite rewrite);
 
-    public sealed override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var document = context.Document;
         var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);

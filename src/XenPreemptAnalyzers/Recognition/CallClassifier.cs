@@ -66,8 +66,14 @@ internal sealed class CallClassifier
         return depth > 0;
     }
 
+    /// <summary>The kernel's per-task thread-flag API (include/linux/thread_info.h).</summary>
+    private static readonly System.Collections.Generic.HashSet<string> ThreadFlagFunctions = new(System.StringComparer.Ordinal)
+    {
+        "set_thread_flag", "clear_thread_flag", "test_thread_flag", "test_and_set_thread_flag", "test_and_clear_thread_flag",
+    };
+
     /// <summary>
-    /// Does the source body of <paramref name="method"/> name a <c>[PerTask]</c> field or property of this
+    /// Does the source body of <paramref name="method"/> call the thread-flag API, or name a <c>[PerTask]</c> field or property of this
     /// compilation (a thread flag, a task member)? Then the region state it sets belongs to the task.
     /// Resolved by name, without a semantic model: a name is per-task if every source member so named is.
     /// </summary>
@@ -76,6 +82,9 @@ internal sealed class CallClassifier
         if (_compilation is null || method.DeclaringSyntaxReferences.Length != 1)
             return false;
         var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
+        // set/clear/test_thread_flag(TIF_…) act on the current task's thread_info by definition.
+        if (body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => HelperSummary.CalleeName(c) is { } callee && ThreadFlagFunctions.Contains(callee)))
+            return true;
         foreach (var name in body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(n => n.Identifier.ValueText).Distinct())
         {
             var members = _compilation.GetSymbolsWithName(n => n == name, SymbolFilter.Member)
