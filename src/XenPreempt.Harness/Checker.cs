@@ -29,7 +29,15 @@ public sealed class Checker
     private readonly Dictionary<string, long> _inHypercallSince = new(StringComparer.Ordinal);   // key: comm
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
-    public Checker(long latencyBoundNs) => _latencyBoundNs = latencyBoundNs;
+    private readonly bool _nonPreemptiveModel;
+
+    /// <param name="latencyBoundNs">The hypercall-latency bound.</param>
+    /// <param name="nonPreemptiveModel">The model run is none/voluntary: interrupts may switch only a task inside its hypercall.</param>
+    public Checker(long latencyBoundNs, bool nonPreemptiveModel = false)
+    {
+        _latencyBoundNs = latencyBoundNs;
+        _nonPreemptiveModel = nonPreemptiveModel;
+    }
 
     public List<Violation> Violations { get; } = new();
 
@@ -68,6 +76,11 @@ public sealed class Checker
                 break;
             case "resched":
                 NoteReschedRequest(e);
+                break;
+            case "preempt" when _nonPreemptiveModel && !_inPrivcmd.Contains(e.Task):
+                // Under none/voluntary the only involuntary switch is the hypercall hand-off; anything
+                // else means preemption reached the task around the model (the static-call table).
+                Report("model-fidelity", $"{e.Task} was preempted at interrupt exit outside a privcmd hypercall under a non-preemptive model", e);
                 break;
             case "switch":
                 NoteSwitchOut(e);

@@ -18,8 +18,8 @@ public static partial class Program
 
     private static Command ExploreCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all).", AllowMultipleArgumentsPerToken = true };
-        variants.AcceptOnlyFromAmong(VariantNames());
+        var variants = new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true };
+        variants.AcceptOnlyFromAmong(VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
         var configs = new Option<string[]>("--config") { Description = "Configuration(s) (default: all).", AllowMultipleArgumentsPerToken = true };
         configs.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true };

@@ -12,6 +12,9 @@ namespace XenPreempt.Harness;
 public sealed record KernelConfig(string Name, string Description, IReadOnlyList<string> Symbols, string BootPreempt)
 {
     public bool IsDynamic => Symbols.Contains("CONFIG_PREEMPT_DYNAMIC");
+
+    /// <summary>The model run is none or voluntary: only explicit points and the hypercall hand-off may switch a task.</summary>
+    public bool IsNonPreemptive => IsDynamic ? BootPreempt is "none" or "voluntary" : Name is "none" or "voluntary";
 }
 
 /// <summary>The configurations the harness knows: one table, used by the CLI, the tests and the docs.</summary>

@@ -59,16 +59,23 @@ public static class PortBuilder
     private static readonly Lazy<MetadataReference[]> References = new(LoadReferences);
 
     public static PortBuild Get(KernelConfig config) =>
-        Builds.GetOrAdd(config.Name, _ => new Lazy<PortBuild>(() => Compile(config))).Value;
+        Builds.GetOrAdd(config.Name, _ => new Lazy<PortBuild>(() => Compile(config, null))).Value;
+
+    /// <summary>A build with one of our fix's seeded mutants compiled in place of variants/ours.cs.</summary>
+    public static PortBuild Get(KernelConfig config, Exploration.Mutant? mutant) => mutant is null
+        ? Get(config)
+        : Builds.GetOrAdd(config.Name + "~" + mutant.Name, _ => new Lazy<PortBuild>(() => Compile(config, mutant))).Value;
 
     /// <summary>The port's sources, with their paths inside src/XenPreempt.Kernel.</summary>
     public static IReadOnlyList<(string Path, string Text)> PortSources => Sources.Value;
 
     /// <summary>Parses and compiles the port with <paramref name="config"/>'s symbols (no loading).</summary>
-    public static CSharpCompilation CreateCompilation(KernelConfig config)
+    public static CSharpCompilation CreateCompilation(KernelConfig config, Exploration.Mutant? mutant = null)
     {
         var options = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: config.Symbols);
-        var trees = Sources.Value.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, path: s.Path)).ToArray();
+        var trees = Sources.Value
+            .Select(s => CSharpSyntaxTree.ParseText(mutant is not null && s.Path == Exploration.Mutants.File ? mutant.Apply(s.Text.Replace("\r\n", "\n")) : s.Text, options, path: s.Path))
+            .ToArray();
         return CSharpCompilation.Create(
             $"XenPreempt.Kernel.{config.Name}",
             trees,
@@ -76,9 +83,9 @@ public static class PortBuilder
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true));
     }
 
-    private static PortBuild Compile(KernelConfig config)
+    private static PortBuild Compile(KernelConfig config, Exploration.Mutant? mutant)
     {
-        var compilation = CreateCompilation(config);
+        var compilation = CreateCompilation(config, mutant);
         using var pe = new MemoryStream();
         var emit = compilation.Emit(pe);
         if (!emit.Success)
@@ -87,7 +94,7 @@ public static class PortBuilder
             throw new InvalidOperationException($"the port does not compile with configuration '{config.Name}':\n" + string.Join("\n", errors));
         }
         pe.Position = 0;
-        var context = new AssemblyLoadContext($"port:{config.Name}", isCollectible: true);
+        var context = new AssemblyLoadContext($"port:{config.Name}{(mutant is null ? "" : "~" + mutant.Name)}", isCollectible: true);
         return new PortBuild(config, context.LoadFromStream(pe), compilation);
     }
 

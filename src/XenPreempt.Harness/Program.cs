@@ -70,6 +70,9 @@ public static partial class Program
         o.WriteLine("Variants:");
         foreach (var (n, m) in PortBuilder.Get(KernelConfigs.All[0]).Variants)
             o.WriteLine($"  {n,-16} {m}");
+        o.WriteLine("Seeded mutants of our fix (explore --variant ours~<name>):");
+        foreach (var m in Exploration.Mutants.All)
+            o.WriteLine($"  {m.Variant,-26} {m.Mistake} (expect {m.ExpectedInvariant})");
         o.WriteLine("Configurations:");
         foreach (var c in KernelConfigs.All)
             o.WriteLine($"  {c.Name,-18} {c.Description}");

@@ -271,7 +271,8 @@ public sealed partial class Machine
         long horizon = NowNs + Config.LockstepWindowNs;
         Span<int> enabled = stackalloc int[Cpus.Length];
         int count = Enabled(enabled, horizon, skipHalted: true);
-        if (count == 0)
+        bool allAsleep = count == 0;
+        if (allAsleep)
             count = Enabled(enabled, horizon, skipHalted: false); // everyone sleeps: time moves on
         int slowest = enabled[0];
         for (int i = 1; i < count; i++)
@@ -280,7 +281,8 @@ public sealed partial class Machine
         int defaultIndex = enabled[..count].IndexOf(me.Cpu!.Id);
         if (defaultIndex < 0)
             defaultIndex = enabled[..count].IndexOf(slowest);
-        int next = count == 1 ? enabled[0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site))];
+        // When every vCPU sleeps, which one's clock moves first changes nothing: no choice to explore.
+        int next = count == 1 || allAsleep ? enabled[allAsleep ? defaultIndex : 0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site))];
         var target = Cpus[next].Running!;
         if (!ReferenceEquals(target, me))
         {

@@ -21,7 +21,7 @@ public static class Execution
         var guest = build.CreateGuest(cmdline);
         var recorder = new RecordingOracle(oracle);
         var machine = new Machine.Machine(machineConfig, recorder);
-        var checker = new Checker(Checker.DefaultLatencyBoundNs);
+        var checker = new Checker(Checker.DefaultLatencyBoundNs, build.Config.IsNonPreemptive);
         checker.Attach(machine);
         var run = machine.Run(guest);
         checker.Finish(run.TimeNs);

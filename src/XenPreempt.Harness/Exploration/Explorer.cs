@@ -76,7 +76,7 @@ public static class Explorer
             foreach (var config in o.Configs)
                 foreach (var strategy in o.Strategies)
                 {
-                    if (!KernelConfigs.Supports(variant, config))
+                    if (!KernelConfigs.Supports(Mutants.Parse(variant).Variant, config))
                     {
                         yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant));
                         continue;
@@ -95,9 +95,9 @@ public static class Explorer
 
     private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress)
     {
-        var build = PortBuilder.Get(config);
-        string cmdline = ScenarioRunner.Cmdline(workload, variant, config);
-        var machineConfig = MachineFor(workload, o.Cpus, o.MaxInjections, o.MaxSteps);
+        var (bootVariant, mutant) = Mutants.Parse(variant);
+        var build = PortBuilder.Get(config, mutant);
+        string cmdline = ScenarioRunner.Cmdline(workload, bootVariant, config);
         var found = new Dictionary<string, FoundViolation>(StringComparer.Ordinal);
         var traces = new HashSet<ulong>();
         long schedules = 0, steps = 0, maxLatency = 0;
@@ -106,12 +106,17 @@ public static class Explorer
         bool exhaustive = false;
         string bound = "-";
 
-        // DFS deepens its preemption bound 0, 1, … up to the limit; other strategies run once.
-        int firstBound = strategyName == "dfs" ? 0 : o.PreemptionBound;
-        for (int b = firstBound; b <= o.PreemptionBound; b++)
+        // DFS deepens one budget at a time — injections 0, 1, … and within each the preemption bound
+        // 0, 1, … — so the small spaces are covered exhaustively before the large ones are sampled.
+        // Other strategies run once, with the full budgets.
+        var levels = strategyName == "dfs"
+            ? Enumerable.Range(0, o.MaxInjections + 1).SelectMany(i => Enumerable.Range(0, o.PreemptionBound + 1).Select(b => (Injections: i, Bound: b)))
+            : new[] { (Injections: o.MaxInjections, Bound: o.PreemptionBound) };
+        foreach (var level in levels)
         {
-            var strategy = CreateStrategy(strategyName, o, b);
-            bound = strategy.Bound;
+            var strategy = CreateStrategy(strategyName, o, level.Bound);
+            var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps);
+            bound = strategyName == "dfs" ? $"b={level.Bound},i={level.Injections}" : strategy.Bound;
             while (schedules < o.Iterations && clock.Elapsed.TotalSeconds < o.TimeLimitSeconds && strategy.Next())
             {
                 var x = Execution.Run(build, cmdline, machineConfig, strategy.Oracle);
@@ -162,10 +167,11 @@ public static class Explorer
         if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
             throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
         var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
-        var build = PortBuilder.Get(config);
-        if (!build.Variants.Any(v => v.Name == token.Variant))
+        var (bootVariant, mutant) = Mutants.Parse(token.Variant);
+        var build = PortBuilder.Get(config, mutant);
+        if (!build.Variants.Any(v => v.Name == bootVariant))
             throw new ArgumentException($"the token names an unknown variant '{token.Variant}'");
         var machine = MachineFor(workload, cpus, inj, maxSteps);
-        return (workload, config, Execution.Run(build, ScenarioRunner.Cmdline(workload, token.Variant, config), machine, new ScriptedOracle(token.Choices)));
+        return (workload, config, Execution.Run(build, ScenarioRunner.Cmdline(workload, bootVariant, config), machine, new ScriptedOracle(token.Choices)));
     }
 }

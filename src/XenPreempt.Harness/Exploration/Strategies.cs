@@ -90,7 +90,15 @@ public sealed class DfsStrategy : IStrategy, IChoiceOracle
                 throw new ReplayDivergenceException($"nondeterminism: dfs replay diverged at choice {_depth - 1}: expected {f.Kind}/{f.Options}, got {choice.Kind}/{choice.Options} at {choice.Site}");
             return f.Chosen;
         }
-        bool costs = choice.Kind == ChoiceKind.NextCpu && choice.Site != "halt";
+        // Scheduling choices cost budget when they depart from the default: another vCPU than the one
+        // that would continue (except at a halt: switching away from an idle vCPU is free), a task not
+        // pulled or pulled from elsewhere, a wake-up placed elsewhere. Injections have their own budget.
+        bool costs = choice.Kind switch
+        {
+            ChoiceKind.NextCpu => choice.Site != "halt",
+            ChoiceKind.Migrate or ChoiceKind.WakeCpu => true,
+            _ => false,
+        };
         _stack.Add(new Frame { Kind = choice.Kind, Options = choice.Options, Default = choice.Default, Chosen = choice.Default, CostsPreemption = costs });
         _depth++;
         return choice.Default;

@@ -292,6 +292,7 @@ public static partial class Linux
         var curr = current;
         if (curr.preempt_count != 0 || !irqs_disabled())
             BUG("preempt_schedule_irq", "BUG_ON(preempt_count() || !irqs_disabled())");
+        trace("preempt", $"{curr} preempted at interrupt exit");
         do
         {
             preempt_disable();
