@@ -80,13 +80,30 @@ internal static class HypercallStateMove
         var declaration = begin.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
         if (!model.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
             return null;
-        var beginModel = declaration.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(declaration.SyntaxTree);
-        foreach (var call in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
+        return WrittenIn(model.Compilation, declaration, depth: 1, cancellationToken);
+    }
+
+    /// <summary>The per-CPU variable a body writes, looking one level into the source helpers it calls (a setter such as june 2023's <c>xen_preemptible_hcall_set</c>).</summary>
+    private static ISymbol? WrittenIn(Compilation compilation, SyntaxNode declaration, int depth, CancellationToken cancellationToken)
+    {
+        var model = compilation.GetSemanticModel(declaration.SyntaxTree);
+        var calls = declaration.DescendantNodes().OfType<InvocationExpressionSyntax>().ToList();
+        foreach (var call in calls)
         {
             if (KernelNames.CalledName(call) is not { } name || AccessorOp(name.Identifier.ValueText) != "write" || call.ArgumentList.Arguments.Count != 2)
                 continue;
-            var symbol = beginModel.GetSymbolInfo(call.ArgumentList.Arguments[0].Expression, cancellationToken).Symbol;
+            var symbol = model.GetSymbolInfo(call.ArgumentList.Arguments[0].Expression, cancellationToken).Symbol;
             if (symbol is IFieldSymbol or IPropertySymbol && symbol.Locations.Any(l => l.IsInSource))
+                return symbol;
+        }
+        if (depth == 0)
+            return null;
+        foreach (var call in calls)
+        {
+            if (model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { DeclaringSyntaxReferences.Length: 1 } helper
+                && helper.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is { } body
+                && compilation.ContainsSyntaxTree(body.SyntaxTree)
+                && WrittenIn(compilation, body, depth - 1, cancellationToken) is { } symbol)
                 return symbol;
         }
         return null;

@@ -77,13 +77,14 @@ internal sealed class CallClassifier
     /// compilation (a thread flag, a task member)? Then the region state it sets belongs to the task.
     /// Resolved by name, without a semantic model: a name is per-task if every source member so named is.
     /// </summary>
-    private bool UsesPerTaskMember(IMethodSymbol method)
+    private bool UsesPerTaskMember(IMethodSymbol method, int depth = 1)
     {
         if (_compilation is null || method.DeclaringSyntaxReferences.Length != 1)
             return false;
         var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
         // set/clear/test_thread_flag(TIF_…) act on the current task's thread_info by definition.
-        if (body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => HelperSummary.CalleeName(c) is { } callee && ThreadFlagFunctions.Contains(callee)))
+        var callees = body.DescendantNodes().OfType<InvocationExpressionSyntax>().Select(HelperSummary.CalleeName).OfType<string>().Distinct().ToList();
+        if (callees.Any(ThreadFlagFunctions.Contains))
             return true;
         foreach (var name in body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(n => n.Identifier.ValueText).Distinct())
         {
@@ -91,6 +92,16 @@ internal sealed class CallClassifier
                 .Where(m => m.Kind is SymbolKind.Field or SymbolKind.Property)
                 .ToList();
             if (members.Count > 0 && members.All(m => KernelAttributes.Has(m, KernelAttributes.PerTask)))
+                return true;
+        }
+        // One level of see-through, as for helper summaries: a begin that calls its setter (june 2023's
+        // xen_preemptible_hcall_set(true)) keeps the state where the setter does.
+        if (depth == 0)
+            return false;
+        foreach (var callee in callees)
+        {
+            var methods = _compilation.GetSymbolsWithName(n => n == callee, SymbolFilter.Member).OfType<IMethodSymbol>().ToList();
+            if (methods.Count > 0 && methods.All(m => UsesPerTaskMember(m, depth - 1)))
                 return true;
         }
         return false;

@@ -20,7 +20,7 @@ namespace XenPreemptAnalyzers.Tests.Corpus;
 /// </summary>
 public sealed class ReferencePortTests
 {
-    private static readonly Lazy<string> PortDirectory = new(() =>
+    internal static readonly Lazy<string> PortDirectory = new(() =>
     {
         var dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "XenPreemptAnalyzers.sln")))
@@ -29,7 +29,7 @@ public sealed class ReferencePortTests
     });
 
     /// <summary>The default configuration: the DefineConstants of XenPreempt.Kernel.csproj.</summary>
-    private static string[] DefaultSymbols()
+    internal static string[] DefaultSymbols()
     {
         var csproj = File.ReadAllText(Path.Combine(PortDirectory.Value, "XenPreempt.Kernel.csproj"));
         var match = Regex.Match(csproj, "<DefineConstants>(.*?)</DefineConstants>", RegexOptions.Singleline);
@@ -42,21 +42,35 @@ public sealed class ReferencePortTests
     {
         var root = PortDirectory.Value;
         var options = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: symbols);
-        var trees = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))
-            .Where(p => !p.StartsWith("obj/", StringComparison.Ordinal) && !p.StartsWith("bin/", StringComparison.Ordinal))
-            .OrderBy(p => p, StringComparer.Ordinal)
+        var trees = PortFiles()
             .Select(p => CSharpSyntaxTree.ParseText(File.ReadAllText(Path.Combine(root, p)), options, path: p))
             .ToArray();
-        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        var framework = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll");
-        var shared = new[] { typeof(XenPreempt.Machine.IGuest).Assembly.Location, typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location };
-        var compilation = CSharpCompilation.Create("XenPreempt.Kernel", trees,
-            framework.Concat(shared).Distinct().Select(p => MetadataReference.CreateFromFile(p)),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var compilation = CSharpCompilation.Create("XenPreempt.Kernel", trees, PortReferences(), PortCompilationOptions);
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
         Assert.True(errors.Length == 0, "the port does not compile:\n" + string.Join("\n", errors.Take(10)));
         return compilation;
+    }
+
+    /// <summary>What the port is compiled against: the framework, the machine and the annotations.</summary>
+    internal static IEnumerable<MetadataReference> PortReferences()
+    {
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        var framework = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll");
+        var shared = new[] { typeof(XenPreempt.Machine.IGuest).Assembly.Location, typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location };
+        return framework.Concat(shared).Distinct().Select(p => MetadataReference.CreateFromFile(p));
+    }
+
+    internal static readonly CSharpCompilationOptions PortCompilationOptions =
+        new(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable);
+
+    /// <summary>The port's source files, relative paths with '/', in a fixed order.</summary>
+    internal static IEnumerable<string> PortFiles()
+    {
+        var root = PortDirectory.Value;
+        return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))
+            .Where(p => !p.StartsWith("obj/", StringComparison.Ordinal) && !p.StartsWith("bin/", StringComparison.Ordinal))
+            .OrderBy(p => p, StringComparer.Ordinal);
     }
 
     /// <summary>Every XPA diagnostic, suppressed by a pragma or not.</summary>
