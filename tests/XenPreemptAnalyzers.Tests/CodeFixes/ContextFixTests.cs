@@ -339,7 +339,7 @@ public sealed class Xpa0001FixTests
             """).WithModel("none").Action(Xpa0001CodeFixProvider.ReReadAfterPoint).Expect(Diagnostic("XPA0001")).RunAsync();
 
     [Fact]
-    public Task Region_state_has_no_automatic_fix() =>
+    public Task Region_state_without_a_per_task_home_has_no_fix() =>
         NoFix<Xpa0001CodeFixProvider>("""
             class C
             {

@@ -69,6 +69,33 @@ public sealed class Xpa0001Tests
             }
             """, model);
 
+    // What the XPA0001 (a) move produces: the thread-flag API is per-task by name (no [PerTask] needed),
+    // also behind one setter (june 2023's xen_preemptible_hcall_set).
+    [Theory]
+    [InlineData("set_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL)")]
+    [InlineData("hcall_set(true)")]
+    public Task Region_state_through_the_thread_flag_api_is_not_reported(string beginBody) =>
+        Analyzer($$"""
+            class C
+            {
+                const int TIF_XEN_PREEMPTIBLE_HCALL = 16;
+                static int flags;
+                static void set_thread_flag(int f) => flags |= 1 << f;
+                static void clear_thread_flag(int f) => flags &= ~(1 << f);
+                static void hcall_set(bool on) { if (on) set_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL); else clear_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL); }
+                [PreemptibleHypercallBegin] static void begin() => {{beginBody}};
+                [PreemptibleHypercallEnd] static void end() => clear_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL);
+                [ProcessContext] static long hcall(Req r)
+                {
+                    begin();
+                    might_sleep();
+                    long ret = privcmd_call(r.op, r.a0, r.a1, r.a2, r.a3, r.a4);
+                    end();
+                    return ret;
+                }
+            }
+            """, "full");
+
     // The 2020-66a07b44e765-4624a14f4daa variants under CONFIG_PREEMPTION: #else stubs, no state at all.
     [Fact]
     public Task Empty_stub_begin_sets_no_state() =>
