@@ -20,7 +20,7 @@ public static partial class Program
     {
         var variants = new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true };
         variants.AcceptOnlyFromAmong(VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
-        var configs = new Option<string[]>("--config") { Description = "Configuration(s) (default: all).", AllowMultipleArgumentsPerToken = true };
+        var configs = new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true };
         configs.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true };
         strategies.AcceptOnlyFromAmong("dfs", "pct", "random", "portfolio");
@@ -30,12 +30,12 @@ public static partial class Program
         var bound = NonNegative(new Option<int>("--preemption-bound") { Description = "DFS preemption bound (default 2).", DefaultValueFactory = _ => 2 });
         var injections = NonNegative(new Option<int>("--max-injections") { Description = "Device events and breakpoints the oracle may inject, each (default 1).", DefaultValueFactory = _ => 1 });
         var depth = Positive(new Option<int>("--pct-depth") { Description = "PCT depth d (default 3).", DefaultValueFactory = _ => 3 }, 100);
-        var iterations = new Option<long>("--iterations") { Description = "Schedules per cell at most (default 2000).", DefaultValueFactory = _ => 2000 };
+        var iterations = new Option<long>("--iterations") { Description = "Schedules per cell at most (default 2500).", DefaultValueFactory = _ => 2500 };
         Check(iterations, v => v < 1 ? "--iterations must be at least 1" : null);
         var seed = new Option<ulong>("--seed") { Description = "Seed for pct and random (default 1).", DefaultValueFactory = _ => 1UL };
         var maxSteps = new Option<long>("--max-steps") { Description = "Steps per schedule at most (default 20000).", DefaultValueFactory = _ => 20_000 };
         Check(maxSteps, v => v < 1 ? "--max-steps must be at least 1" : null);
-        var timeLimit = new Option<double>("--time-limit") { Description = "Seconds per cell at most (default: 0.4, so that the default matrix takes about a minute).", DefaultValueFactory = _ => 0.4 };
+        var timeLimit = new Option<double>("--time-limit") { Description = "Seconds per cell at most (default: 0.55, so that the default matrix takes about a minute in a Release build).", DefaultValueFactory = _ => 0.55 };
         Check(timeLimit, v => !(v > 0) || double.IsInfinity(v) ? "--time-limit must be a positive number of seconds" : null);
         var stop = new Option<bool>("--stop-on-first-bug") { Description = "Stop a cell at its first violation." };
         var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write report.json and one bug-NNNN.trace.json per violation here." };
@@ -52,7 +52,9 @@ public static partial class Program
             var options = new ExploreOptions
             {
                 Variants = pr.GetValue(variants) is { Length: > 0 } v ? v : VariantNames(),
-                Configs = (pr.GetValue(configs) is { Length: > 0 } c ? c : KernelConfigs.All.Select(k => k.Name).ToArray()).Select(n => KernelConfigs.Find(n)!).ToArray(),
+                // By default every model once: the static-key flavour behaves as the static-call one
+                // (the scenario tests check that); name it with --config to include it.
+                Configs = (pr.GetValue(configs) is { Length: > 0 } c ? c : KernelConfigs.All.Where(k => !k.Name.EndsWith("-key", StringComparison.Ordinal)).Select(k => k.Name).ToArray()).Select(n => KernelConfigs.Find(n)!).ToArray(),
                 Strategies = strategyNames,
                 Workload = pr.GetValue(workload)!,
                 Cpus = pr.GetValue(cpus),
@@ -152,6 +154,10 @@ public static partial class Program
                 o.WriteLine($"  {v.Violation.Message}");
                 o.WriteLine($"  token   {v.Token.Encode()}");
                 o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {v.Token.Encode()}");
+                // The trace around the violating step, from a replay of the token.
+                var (_, _, replay) = Explorer.Replay(v.Token);
+                var marks = replay.Violations.Where(x => x.Invariant == v.Violation.Invariant).Select(x => x.Step).Take(1).ToHashSet();
+                TraceTable.Write(new IndentedWriter(o), replay.Machine.Trace.Entries, marks, 16);
             }
         o.WriteLine();
         foreach (var c in cells.Where(c => c.Skipped is not null).Select(c => (c.Variant, c.Skipped)).Distinct())
@@ -288,4 +294,12 @@ public static partial class Program
         });
         return cmd;
     }
+}
+
+/// <summary>Writes every line with a two-space indent (trace tables under a violation).</summary>
+internal sealed class IndentedWriter(TextWriter inner) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+    public override void WriteLine(string? value) => inner.WriteLine("  " + value);
+    public override void Write(char value) => inner.Write(value);
 }

@@ -67,6 +67,15 @@ public class ExplorationTests
     }
 
     [Fact]
+    public void Dfs_FindsTheJune2023MigrationRace_UnderDynamicFull()
+    {
+        // A breakpoint inside the bracket preempts xl under full preemption; the per-CPU state stays
+        // behind on CPU0 while the woken kworker runs there (C1, found without any script).
+        var cell = Explore("june2023", "dynamic-full", "dfs", 3000);
+        Assert.Contains(cell.Violations, v => v.Violation.Invariant == "flag-owner");
+    }
+
+    [Fact]
     public void Tokens_RoundTrip_AndReplayTheSameViolation()
     {
         var found = Explore("4624a14f4daa", "dynamic-none", "random", 5).Violations.First();

@@ -37,7 +37,7 @@ public sealed record ExploreOptions
     public int PreemptionBound { get; init; } = 2;
     public int MaxInjections { get; init; } = 1;
     public int PctDepth { get; init; } = 3;
-    public long Iterations { get; init; } = 2_000;
+    public long Iterations { get; init; } = 2_500;
     public ulong Seed { get; init; } = 1;
     public long MaxSteps { get; init; } = 20_000;
     public double TimeLimitSeconds { get; init; } = 10;
