@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using Spectre.Console;
 using XenPreempt.Harness.Exploration;
 using XenPreempt.Machine;
 
@@ -100,8 +101,26 @@ public static partial class Program
         var cells = new List<CellResult>();
         try
         {
-            foreach (var cell in Explorer.Run(options, line => err.WriteLine(line)))
-                cells.Add(cell);
+            if (LiveProgress(err))
+            {
+                // A terminal: a live status line (Spectre.Console), refreshed several times a second.
+                // On stderr: stdout carries the report and may well be redirected to a file.
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                console.Status().Start("exploring…", status =>
+                {
+                    foreach (var cell in Explorer.Run(options with { ProgressIntervalSeconds = 0.25 }, line => status.Status = Markup.Escape(line)))
+                    {
+                        cells.Add(cell);
+                        status.Status = Markup.Escape($"{cells.Count} cell(s) done; last: {cell.Variant}/{cell.Config}/{cell.Strategy} {cell.Schedules:N0} schedules");
+                    }
+                });
+            }
+            else
+            {
+                // Redirected or CI: a plain line every few seconds.
+                foreach (var cell in Explorer.Run(options, line => err.WriteLine(line)))
+                    cells.Add(cell);
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or ReplayDivergenceException)
         {
@@ -119,6 +138,10 @@ public static partial class Program
         o.WriteLine($"harness: {passed} passed, {failed} failed");
         return failed > 0 ? ExitViolation : ExitOk;
     }
+
+    private static bool LiveProgress(TextWriter err) =>
+        ReferenceEquals(err, Console.Error) && !Console.IsErrorRedirected
+        && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     private static object ToJson(CellResult c) => new
     {

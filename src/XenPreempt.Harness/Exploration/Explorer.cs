@@ -42,6 +42,8 @@ public sealed record ExploreOptions
     public long MaxSteps { get; init; } = 20_000;
     public double TimeLimitSeconds { get; init; } = 10;
     public bool StopOnFirstBug { get; init; }
+    /// <summary>How often progress is reported: a live display wants it often, a log every few seconds.</summary>
+    public double ProgressIntervalSeconds { get; init; } = 5;
 }
 
 /// <summary>The first schedule that broke one invariant, with what replays it.</summary>
@@ -130,7 +132,7 @@ public static class Explorer
                     if (!found.ContainsKey(v.Invariant))
                         found[v.Invariant] = new FoundViolation(v, schedules, clock.Elapsed.TotalSeconds,
                             new ReplayToken(variant, config.Name, WorkloadId(workload, machineConfig), x.Choices.Select(c => c.Index).ToArray()));
-                if (progress is not null && (clock.Elapsed - lastProgress).TotalSeconds >= 5)
+                if (progress is not null && (clock.Elapsed - lastProgress).TotalSeconds >= o.ProgressIntervalSeconds)
                 {
                     lastProgress = clock.Elapsed;
                     progress($"[{clock.Elapsed:mm\\:ss}] {variant}/{config.Name}/{strategyName}({bound}) schedules={schedules:N0} ({schedules / clock.Elapsed.TotalSeconds:N0}/s) violations={found.Count}");
