@@ -70,12 +70,20 @@ public static class PortBuilder
     public static IReadOnlyList<(string Path, string Text)> PortSources => Sources.Value;
 
     /// <summary>Parses and compiles the port with <paramref name="config"/>'s symbols (no loading).</summary>
-    public static CSharpCompilation CreateCompilation(KernelConfig config, Exploration.Mutant? mutant = null)
+    public static CSharpCompilation CreateCompilation(KernelConfig config, Exploration.Mutant? mutant = null) =>
+        CreateCompilation(config, Sources.Value.Select(s => mutant is not null && s.Path == Exploration.Mutants.File ? (s.Path, mutant.Apply(s.Text.Replace("\r\n", "\n"))) : s));
+
+    /// <summary>
+    /// Builds the port from other sources — for example the port after code fixes were applied — so
+    /// that what the analyzers' fixes change can be run in the machine. Not cached.
+    /// </summary>
+    public static PortBuild Build(KernelConfig config, IEnumerable<(string Path, string Text)> sources) =>
+        Load(config, CreateCompilation(config, sources), "custom");
+
+    private static CSharpCompilation CreateCompilation(KernelConfig config, IEnumerable<(string Path, string Text)> sources)
     {
         var options = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: config.Symbols);
-        var trees = Sources.Value
-            .Select(s => CSharpSyntaxTree.ParseText(mutant is not null && s.Path == Exploration.Mutants.File ? mutant.Apply(s.Text.Replace("\r\n", "\n")) : s.Text, options, path: s.Path))
-            .ToArray();
+        var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, path: s.Path)).ToArray();
         return CSharpCompilation.Create(
             $"XenPreempt.Kernel.{config.Name}",
             trees,
@@ -83,9 +91,11 @@ public static class PortBuilder
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true));
     }
 
-    private static PortBuild Compile(KernelConfig config, Exploration.Mutant? mutant)
+    private static PortBuild Compile(KernelConfig config, Exploration.Mutant? mutant) =>
+        Load(config, CreateCompilation(config, mutant), mutant?.Name);
+
+    private static PortBuild Load(KernelConfig config, CSharpCompilation compilation, string? tag)
     {
-        var compilation = CreateCompilation(config, mutant);
         using var pe = new MemoryStream();
         var emit = compilation.Emit(pe);
         if (!emit.Success)
@@ -94,7 +104,7 @@ public static class PortBuilder
             throw new InvalidOperationException($"the port does not compile with configuration '{config.Name}':\n" + string.Join("\n", errors));
         }
         pe.Position = 0;
-        var context = new AssemblyLoadContext($"port:{config.Name}{(mutant is null ? "" : "~" + mutant.Name)}", isCollectible: true);
+        var context = new AssemblyLoadContext($"port:{config.Name}{(tag is null ? "" : "~" + tag)}", isCollectible: true);
         return new PortBuild(config, context.LoadFromStream(pe), compilation);
     }
 

@@ -42,11 +42,12 @@ public static class ScenarioRunner
     /// scenario's script; with <paramref name="seed"/>, decisions the script leaves open are seeded
     /// random (injections stay scripted).
     /// </summary>
-    public static ScenarioResult Run(Scenario scenario, string variant, KernelConfig config, ulong? seed = null, IReadOnlyList<int>? replay = null)
+    /// <param name="build">A build of the port to run instead of the configuration's own (e.g. after code fixes).</param>
+    public static ScenarioResult Run(Scenario scenario, string variant, KernelConfig config, ulong? seed = null, IReadOnlyList<int>? replay = null, PortBuild? build = null)
     {
         if (!KernelConfigs.Supports(variant, config))
             throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
-        var build = PortBuilder.Get(config);
+        build ??= PortBuilder.Get(config);
         string cmdline = Cmdline(scenario, variant, config);
         IChoiceOracle oracle = replay is not null
             ? new ScriptedOracle(replay)
