@@ -144,4 +144,23 @@ public sealed class Xpa0002Xpa0003FixTests
             "class C { [ProcessContext] static void f() { {|#0:__cond_resched()|}; } }",
             "class C { [ProcessContext] static void f() { cond_resched(); } }")
             .WithModel("full").Action(Xpa0003CodeFixProvider.CallPatchableVariant).Expect(Diagnostic("XPA0003")).RunAsync();
+
+    [Fact]
+    public Task Xpa0003_no_fix_when_the_patchable_variant_does_not_exist() =>
+        // A port that declares only the raw reschedule: there is nothing to switch to.
+        new FixTest<Xpa0003CodeFixProvider>("""
+            class ProcessContextAttribute : System.Attribute { }
+            static class Port
+            {
+                public static int __cond_resched() => 0;
+                [ProcessContext] static void f() { {|#0:__cond_resched()|}; }
+            }
+            """, """
+            class ProcessContextAttribute : System.Attribute { }
+            static class Port
+            {
+                public static int __cond_resched() => 0;
+                [ProcessContext] static void f() { {|#0:__cond_resched()|}; }
+            }
+            """, withStubs: false).WithModel("full").Expect(Diagnostic("XPA0003")).RunAsync();
 }
