@@ -27,6 +27,9 @@ public static partial class Program
         strategies.AcceptOnlyFromAmong("dfs", "pct", "random", "portfolio");
         var workload = new Option<string>("--workload") { Description = "std (default) or a scenario's workload.", DefaultValueFactory = _ => Workloads.Standard.Name };
         workload.AcceptOnlyFromAmong(Workloads.Names.ToArray());
+        var tasks = new Option<string?>("--tasks") { Description = "Replace the workload's tasks: comm:kind:cpu:arg,… (kinds: hcall, hog, kworker, netwq)." };
+        Check(tasks, v => v is not null && !System.Text.RegularExpressions.Regex.IsMatch(v, @"^([^,:]+(:[^,:]+)*:(hcall|hog|kworker|netwq):\d+:\d+)(,[^,:]+(:[^,:]+)*:(hcall|hog|kworker|netwq):\d+:\d+)*$")
+            ? "--tasks must be comm:kind:cpu:arg[,…] with kind hcall, hog, kworker or netwq" : null);
         var cpus = Positive(new Option<int>("--cpus") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 }, 64);
         var bound = NonNegative(new Option<int>("--preemption-bound") { Description = "DFS preemption bound (default 2).", DefaultValueFactory = _ => 2 });
         var injections = NonNegative(new Option<int>("--max-injections") { Description = "Device events and breakpoints the oracle may inject, each (default 1).", DefaultValueFactory = _ => 1 });
@@ -44,7 +47,7 @@ public static partial class Program
         format.AcceptOnlyFromAmong("text", "json");
 
         var cmd = new Command("explore", "Explore schedules of variants under configurations; print the matrix, each violation with its replay token.");
-        foreach (var o in new Option[] { variants, configs, strategies, workload, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format })
+        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format })
             cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
@@ -58,6 +61,7 @@ public static partial class Program
                 Configs = (pr.GetValue(configs) is { Length: > 0 } c ? c : KernelConfigs.All.Where(k => !k.Name.EndsWith("-key", StringComparison.Ordinal)).Select(k => k.Name).ToArray()).Select(n => KernelConfigs.Find(n)!).ToArray(),
                 Strategies = strategyNames,
                 Workload = pr.GetValue(workload)!,
+                Tasks = pr.GetValue(tasks),
                 Cpus = pr.GetValue(cpus),
                 PreemptionBound = pr.GetValue(bound),
                 MaxInjections = pr.GetValue(injections),
@@ -121,6 +125,12 @@ public static partial class Program
                 foreach (var cell in Explorer.Run(options, line => err.WriteLine(line)))
                     cells.Add(cell);
             }
+        }
+        catch (ArgumentException e)
+        {
+            // A workload the kernel refuses (a task on a CPU that does not exist, say): the user's input.
+            err.WriteLine($"xen-harness: {e.Message}");
+            return ExitUsage;
         }
         catch (Exception e) when (e is InvalidOperationException or ReplayDivergenceException)
         {

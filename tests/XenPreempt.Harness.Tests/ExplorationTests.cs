@@ -134,6 +134,17 @@ public class ExploreCliTests
     }
 
     [Fact]
+    public void Tasks_ReplaceTheWorkload_AndTravelInTheToken()
+    {
+        var (_, output, _) = Cli("explore", "--variant", "4624a14f4daa", "--config", "dynamic-none", "--strategy", "random", "--iterations", "2",
+            "--tasks", "xl:hcall:0:40,kworker/0:1:kworker:0:5,cc:hog:1:5", "--format", "json");
+        var token = System.Text.RegularExpressions.Regex.Match(output, "xh1\\.[^\"]+").Value;
+        var (code, replay, _) = Cli("replay", "--token", token);
+        Assert.Equal(Program.ExitViolation, code);
+        Assert.Contains("tasks=xl:hcall:0:40,kworker/0:1:kworker:0:5,cc:hog:1:5", replay);
+    }
+
+    [Fact]
     public void ReportDir_WritesTraceFiles_ThatReplay()
     {
         var dir = Directory.CreateTempSubdirectory("xen-harness-test-");
@@ -153,6 +164,8 @@ public class ExploreCliTests
 
     [Theory]
     [InlineData("explore", "--strategy", "bfs")]
+    [InlineData("explore", "--tasks", "xl:hcall")]
+    [InlineData("explore", "--tasks", "xl:hcall:7:10", "--iterations", "1")]
     [InlineData("explore", "--cpus", "0")]
     [InlineData("explore", "--iterations", "-5")]
     [InlineData("explore", "--time-limit", "soon")]

@@ -33,6 +33,8 @@ public sealed record ExploreOptions
     public IReadOnlyList<KernelConfig> Configs { get; init; } = Array.Empty<KernelConfig>();
     public IReadOnlyList<string> Strategies { get; init; } = new[] { "dfs" };
     public string Workload { get; init; } = Workloads.Standard.Name;
+    /// <summary>Replaces the workload's tasks (comm:kind:cpu:arg,…), e.g. to explore with more tasks.</summary>
+    public string? Tasks { get; init; }
     public int Cpus { get; init; } = 2;
     public int PreemptionBound { get; init; } = 2;
     public int MaxInjections { get; init; } = 1;
@@ -74,6 +76,8 @@ public static class Explorer
     public static IEnumerable<CellResult> Run(ExploreOptions o, Action<string>? progress = null)
     {
         var workload = Workloads.Find(o.Workload) ?? throw new ArgumentException($"unknown workload '{o.Workload}'");
+        if (o.Tasks is not null)
+            workload = workload with { Tasks = o.Tasks };
         foreach (var variant in o.Variants)
             foreach (var config in o.Configs)
                 foreach (var strategy in o.Strategies)
@@ -159,13 +163,34 @@ public static class Explorer
     };
 
     // "std~2~1~20000": the workload and the machine overrides, so a token replays on the same machine.
-    private static string WorkloadId(Scenario w, MachineConfig m) => $"{w.Name}~{m.Cpus}~{Math.Max(m.EventBudget, m.ExceptionBudget)}~{m.MaxSteps}";
+    // A replaced task list travels in the token too (base64url, after a fifth '~').
+    private static string WorkloadId(Scenario w, MachineConfig m)
+    {
+        string id = $"{w.Name}~{m.Cpus}~{Math.Max(m.EventBudget, m.ExceptionBudget)}~{m.MaxSteps}";
+        var original = Workloads.Find(w.Name);
+        return original is not null && original.Tasks == w.Tasks
+            ? id
+            : id + "~" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(w.Tasks)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
 
     /// <summary>Re-runs the schedule a token names, following its choices exactly.</summary>
     public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
     {
         var f = token.Workload.Split('~');
-        var workload = (f.Length == 4 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}'");
+        var workload = (f.Length is 4 or 5 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}'");
+        if (f.Length == 5)
+        {
+            try
+            {
+                var b64 = f[4].Replace('-', '+').Replace('_', '/');
+                b64 += new string('=', (4 - b64.Length % 4) % 4);
+                workload = workload with { Tasks = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64)) };
+            }
+            catch (FormatException)
+            {
+                throw new ArgumentException("the token's task list is malformed");
+            }
+        }
         if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
             throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
         var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
