@@ -17,9 +17,9 @@ internal static class Dotnet
     public static string Configuration =>
         typeof(Dotnet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "Configuration").Value!;
 
-    public static (int Code, string Output) Run(string directory, params string[] arguments) => Exec("dotnet", directory, arguments);
+    public static (int Code, string Output) Run(string directory, params string[] arguments) => Exec("dotnet", directory, null, arguments);
 
-    public static (int Code, string Output) Exec(string fileName, string directory, params string[] arguments)
+    public static (int Code, string Output) Exec(string fileName, string directory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var info = new ProcessStartInfo(fileName) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
@@ -36,6 +36,8 @@ internal static class Dotnet
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         info.Environment["UseSharedCompilation"] = "false";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
