@@ -44,4 +44,32 @@ public sealed class FixesTests(PackedFeed feed)
         Assert.True(build.Code == 0, build.Output);
         Assert.Equal(["Privcmd.cs:12 warning XPA0001"], Dotnet.Findings(build.Output));
     }
+
+    /// <summary>Roslynator's CLI (from the repository's tool manifest: run <c>dotnet tool restore</c> first).</summary>
+    [Fact]
+    public void Roslynator_fix_applies_the_packaged_fixes_to_the_sample()
+    {
+        var dir = feed.CopySample("KernelPort");
+        var restore = Dotnet.Run(dir, "restore", "--ignore-failed-sources");
+        Assert.True(restore.Code == 0, restore.Output);
+
+        // Run from the repository so that its .config/dotnet-tools.json resolves the tool.
+        var fix = Dotnet.Run(Dotnet.RepoRoot, "tool", "run", "roslynator", "fix", Path.Combine(dir, "KernelPort.csproj"),
+            "--supported-diagnostics", "XPA0002", "XPA0004", "XPA0005", "XPA0006",
+            // XPA0004 offers several fixes; roslynator applies none of them unless told which (equivalence key).
+            "--diagnostic-fix-map", "XPA0004=XPA0004.UsePreemptSafeOp");
+        Assert.True(fix.Code == 0, "run `dotnet tool restore` first if roslynator is missing:\n" + fix.Output);
+        Assert.Contains("Fix 1 XPA0002", fix.Output);
+
+        var upcall = File.ReadAllText(Path.Combine(dir, "Upcall.cs")).Replace("\r\n", "\n");
+        Assert.Contains("        raw_irqentry_exit_cond_resched();", upcall);                                             // XPA0002
+        Assert.Contains("            local_irq_enable();\n            msleep(1);\n            local_irq_disable();", upcall); // XPA0006
+        var privcmd = File.ReadAllText(Path.Combine(dir, "Privcmd.cs")).Replace("\r\n", "\n");
+        Assert.Contains("        this_cpu_inc(irq_count);", privcmd);                                                   // XPA0004
+        Assert.Contains("xen_preemptible_hcall_end();\n            return -14;", privcmd);                                 // XPA0005
+
+        var build = feed.Build(dir);
+        Assert.True(build.Code == 0, build.Output);
+        Assert.Equal(["Privcmd.cs:12 warning XPA0001"], Dotnet.Findings(build.Output));
+    }
 }
