@@ -21,6 +21,25 @@ internal static class Dotnet
 
     public static (int Code, string Output) Exec(string fileName, string directory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
+        var info = StartInfo(fileName, directory, environment, arguments);
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(180_000))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, $"timed out: {fileName} {string.Join(' ', arguments)}\n{output}");
+        }
+        process.WaitForExit();
+        return (process.ExitCode, $"{fileName} {string.Join(' ', arguments)} -> {process.ExitCode}\n{output}");
+    }
+
+    /// <summary>A process start for a child dotnet/tool process, with the test host's MSBuild settings removed.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, string directory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    {
         var info = new ProcessStartInfo(fileName) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
@@ -38,19 +57,7 @@ internal static class Dotnet
         info.Environment["UseSharedCompilation"] = "false";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             info.Environment[key] = value;
-        using var process = Process.Start(info)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(180_000))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out: {fileName} {string.Join(' ', arguments)}\n{output}");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, $"{fileName} {string.Join(' ', arguments)} -> {process.ExitCode}\n{output}");
+        return info;
     }
 
     public static string NewTempDirectory(string prefix)
