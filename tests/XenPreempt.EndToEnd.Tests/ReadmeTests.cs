@@ -8,13 +8,14 @@ namespace XenPreempt.EndToEnd.Tests;
 
 /// <summary>
 /// The README's main job, run as written on a copy of the repository's tracked files (a clean clone, with the
-/// working tree's edits): its build prints exactly the warnings pasted under "What you should see".
+/// working tree's edits): its build prints exactly the warnings pasted under "What you should see"; then
+/// samples/ci/build-and-check.sh passes on samples/KernelPortFixed and fails on samples/KernelPort.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class ReadmeTests
 {
     [Fact]
-    public void The_readme_main_job_prints_the_pasted_warnings()
+    public void The_readme_main_job_prints_the_pasted_warnings_and_the_ci_sample_gates_on_them()
     {
         var readme = File.ReadAllText(Path.Combine(Dotnet.RepoRoot, "README.md"));
         var commands = Section(readme, "## The two commands");
@@ -50,6 +51,15 @@ public sealed class ReadmeTests
             }
             Assert.Equal(expected, Dotnet.Findings(output));
             Assert.Contains("    5 Warning(s)", output);
+
+            // The CI sample, on the same copy: clean on the fixed port (SARIF written), exit 1 on the port with the mistakes.
+            var clean = Dotnet.Exec("bash", clone, null, Path.Combine("samples", "ci", "build-and-check.sh"));
+            Assert.True(clean.Code == 0, clean.Output);
+            Assert.True(File.Exists(Path.Combine(clone, "samples", "KernelPortFixed", "xpa.sarif")), clean.Output);
+            var failing = Dotnet.Exec("bash", clone, null, Path.Combine("samples", "ci", "build-and-check.sh"), Path.Combine("samples", "KernelPort"));
+            Assert.True(failing.Code == 1, failing.Output);
+            Assert.Equal(expected.Select(e => e.Replace(" warning ", " error ", StringComparison.Ordinal)).ToArray(), Dotnet.Findings(failing.Output));
+            Assert.Contains("\"ruleId\": \"XPA0002\"", File.ReadAllText(Path.Combine(clone, "samples", "KernelPort", "xpa.sarif")));
         }
         finally
         {
