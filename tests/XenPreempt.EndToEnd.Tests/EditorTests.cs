@@ -65,6 +65,12 @@ public sealed class EditorTests(PackedFeed feed)
         Assert.Equal(11, (int)range["end"]!["line"]!);
         Assert.True(8 + "irqentry_exit_cond_resched()".Length == (int)range["end"]!["character"]!, range.ToJsonString()); // the invocation
 
+        // Upcall.cs(21,13): msleep(1) with IRQs off — XPA0006 at zero-based line 20, character 12.
+        var xpa0006 = lsp.Diagnostics[uri].FirstOrDefault(d => (string?)d!["code"] == "XPA0006");
+        Assert.True(xpa0006 is not null, lsp.Diagnostics[uri].ToJsonString());
+        Assert.Equal(20, (int)xpa0006!["range"]!["start"]!["line"]!);
+        Assert.Equal(12, (int)xpa0006["range"]!["start"]!["character"]!);
+
         var fixedText = text.Replace("        irqentry_exit_cond_resched();", "        raw_irqentry_exit_cond_resched();", StringComparison.Ordinal);
         Assert.NotEqual(text, fixedText);
         Change(lsp, uri, 2, fixedText);
