@@ -26,6 +26,11 @@ public sealed class ToolTests(PackedFeed feed)
         Assert.True(scenario.Code == 0, scenario.Output);
         Assert.Contains("verdict  OK: no invariant violated", scenario.Output);
 
+        var explore = Dotnet.Exec(harness, feed.Root, null,
+            "explore", "--variant", "ours", "--config", "dynamic-full", "--strategy", "dfs", "--iterations", "200", "--time-limit", "5");
+        Assert.True(explore.Code == 0, explore.Output);
+        Assert.Contains("harness: 1 passed, 0 failed", explore.Output);
+
         var violation = Dotnet.Exec(harness, feed.Root, null, "scenario", "c1", "--variant", "june2023", "--config", "dynamic-full");
         Assert.True(violation.Code == 2, violation.Output);
         Assert.Contains("verdict  VIOLATION", violation.Output);
