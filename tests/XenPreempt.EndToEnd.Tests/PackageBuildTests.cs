@@ -38,6 +38,31 @@ public sealed class PackageBuildTests(PackedFeed feed)
     }
 
     [Fact]
+    public void The_package_is_byte_identical_when_packed_again()
+    {
+        var again = Path.Combine(feed.Root, "again");
+        var pack = Dotnet.Run(Dotnet.RepoRoot, "pack", Path.Combine("src", "XenPreemptAnalyzers.Package", "XenPreemptAnalyzers.Package.csproj"),
+            "--no-build", "-c", Dotnet.Configuration, "-o", again, "-nologo", "-v:q");
+        Assert.True(pack.Code == 0, pack.Output);
+        var name = "XenPreemptAnalyzers.0.1.0.nupkg";
+        Assert.Equal(File.ReadAllBytes(Path.Combine(feed.Feed, name)), File.ReadAllBytes(Path.Combine(again, name)));
+        using var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(again, name));
+        Assert.Equal(
+            ["analyzers/dotnet/cs/XenPreemptAnalyzers.CodeFixes.dll", "analyzers/dotnet/cs/XenPreemptAnalyzers.dll",
+             "buildTransitive/XenPreemptAnalyzers.none.globalconfig", "buildTransitive/XenPreemptAnalyzers.props",
+             "buildTransitive/XenPreemptAnalyzers.strict.globalconfig", "buildTransitive/XenPreemptAnalyzers.targets",
+             "lib/netstandard2.0/XenPreempt.Annotations.dll"],
+            zip.Entries.Select(e => e.FullName)
+                .Where(n => n.StartsWith("analyzers/", StringComparison.Ordinal) || n.StartsWith("buildTransitive/", StringComparison.Ordinal) || n.EndsWith(".dll", StringComparison.Ordinal))
+                .Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray());
+        using var nuspec = new StreamReader(zip.GetEntry("XenPreemptAnalyzers.nuspec")!.Open());
+        var text = nuspec.ReadToEnd();
+        Assert.Contains("<developmentDependency>true</developmentDependency>", text);
+        Assert.Contains("<license type=\"expression\">MIT</license>", text);
+        Assert.Contains("<readme>README.md</readme>", text);
+    }
+
+    [Fact]
     public void The_fixed_port_builds_clean_with_every_rule_an_error()
     {
         var dir = feed.CopySample("KernelPortFixed");
