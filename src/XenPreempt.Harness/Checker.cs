@@ -54,6 +54,10 @@ public sealed class Checker
                 _inPrivcmd.Add(e.Task);
                 break;
             case "privcmd" when e.Detail.Contains("ioctl done", StringComparison.Ordinal):
+                // The ioctl returns to the toolstack: its region must be closed by now. State still set
+                // for the returning task is a region begun and not ended (sparse's context imbalance).
+                if (e.Cpu >= 0 && e.Cpu < e.Cpus.Length && e.Cpus[e.Cpu].HcallState == "1")
+                    Report("region-open", $"{e.Task} returned from IOCTL_PRIVCMD_HYPERCALL with CPU{e.Cpu}'s preemptible-hypercall state still set: the region was begun and not ended", e);
                 _inPrivcmd.Remove(e.Task);
                 _reschedPendingSince.Remove(TaskKey(e.Detail));
                 break;

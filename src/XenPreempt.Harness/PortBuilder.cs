@@ -25,6 +25,8 @@ public sealed class PortBuild
         var type = assembly.GetType("XenPreempt.Kernel.LinuxGuest", throwOnError: true)!;
         _create = type.GetMethod("create")!;
         Variants = ((IReadOnlyList<(string Name, string Models)>)type.GetMethod("variants")!.Invoke(null, null)!).ToArray();
+        VariantCode = ((IReadOnlyList<(string Name, string CodeType)>)type.GetMethod("variant_code")!.Invoke(null, null)!)
+            .ToDictionary(v => v.Name, v => v.CodeType, StringComparer.Ordinal);
     }
 
     public KernelConfig Config { get; }
@@ -32,6 +34,8 @@ public sealed class PortBuild
     /// <summary>The compilation itself: the agreement check runs the analyzers on it.</summary>
     public CSharpCompilation Compilation { get; }
     public IReadOnlyList<(string Name, string Models)> Variants { get; }
+    /// <summary>Variant name → the full name of the type whose code it runs.</summary>
+    public IReadOnlyDictionary<string, string> VariantCode { get; }
 
     /// <summary>Creates a guest for a kernel command line.</summary>
     public IGuest CreateGuest(string cmdline)
@@ -58,6 +62,16 @@ public static class PortBuilder
     private static readonly Lazy<IReadOnlyList<(string Path, string Text)>> Sources = new(LoadSources);
     private static readonly Lazy<MetadataReference[]> References = new(LoadReferences);
 
+    /// <summary>What the port is compiled against: the running framework, the machine and the annotations.</summary>
+    public static IReadOnlyList<MetadataReference> PortReferences => References.Value;
+
+    /// <summary>The parse options of a configuration: its Kconfig symbols as preprocessor symbols.</summary>
+    public static CSharpParseOptions ParseOptions(KernelConfig config) => new(LanguageVersion.Latest, preprocessorSymbols: config.Symbols);
+
+    /// <summary>The compilation options every build of the port uses.</summary>
+    public static readonly CSharpCompilationOptions CompilationOptions =
+        new(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true);
+
     public static PortBuild Get(KernelConfig config) =>
         Builds.GetOrAdd(config.Name, _ => new Lazy<PortBuild>(() => Compile(config, null))).Value;
 
@@ -65,6 +79,28 @@ public static class PortBuilder
     public static PortBuild Get(KernelConfig config, Exploration.Mutant? mutant) => mutant is null
         ? Get(config)
         : Builds.GetOrAdd(config.Name + "~" + mutant.Name, _ => new Lazy<PortBuild>(() => Compile(config, mutant))).Value;
+
+    /// <summary>The suffix of a variant run after the analyzers' code fixes: <c>june2023+fixes</c>.</summary>
+    public const string FixesSuffix = "+fixes";
+
+    private static readonly ConcurrentDictionary<string, Lazy<Agreement.FixedPort>> FixedPorts = new();
+
+    /// <summary>
+    /// The build a variant name runs on: the configuration's own; with a mutant (<c>ours~name</c>) compiled in;
+    /// or, for <c>name+fixes</c>, the port after every code fix the analyzers offer under that configuration.
+    /// </summary>
+    public static PortBuild ForVariant(KernelConfig config, string variant)
+    {
+        if (!variant.EndsWith(FixesSuffix, StringComparison.Ordinal))
+            return Get(config, Exploration.Mutants.Parse(variant).Mutant);
+        return Builds.GetOrAdd(config.Name + FixesSuffix,
+            _ => new Lazy<PortBuild>(() => LoadShared(config, "fixes", () => CreateCompilation(config, FixedSources(config).Sources)))).Value;
+    }
+
+    /// <summary>The port after the code fixes under a configuration's symbols (computed once per symbol set).</summary>
+    public static Agreement.FixedPort FixedSources(KernelConfig config) =>
+        FixedPorts.GetOrAdd(string.Join(";", config.Symbols),
+            _ => new Lazy<Agreement.FixedPort>(() => Agreement.CodeFixApplier.FixPortAsync(config).GetAwaiter().GetResult())).Value;
 
     /// <summary>The port's sources, with their paths inside src/XenPreempt.Kernel.</summary>
     public static IReadOnlyList<(string Path, string Text)> PortSources => Sources.Value;
@@ -82,19 +118,32 @@ public static class PortBuilder
 
     private static CSharpCompilation CreateCompilation(KernelConfig config, IEnumerable<(string Path, string Text)> sources)
     {
-        var options = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: config.Symbols);
+        var options = ParseOptions(config);
         var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, path: s.Path)).ToArray();
-        return CSharpCompilation.Create(
-            $"XenPreempt.Kernel.{config.Name}",
-            trees,
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true));
+        return CSharpCompilation.Create($"XenPreempt.Kernel.{config.Name}", trees, References.Value, CompilationOptions);
     }
 
     private static PortBuild Compile(KernelConfig config, Exploration.Mutant? mutant) =>
-        Load(config, CreateCompilation(config, mutant), mutant?.Name);
+        LoadShared(config, mutant?.Name, () => CreateCompilation(config, mutant));
 
-    private static PortBuild Load(KernelConfig config, CSharpCompilation compilation, string? tag)
+    /// <summary>A compiled image of the port: the same for every configuration with the same symbols.</summary>
+    private sealed record Image(CSharpCompilation Compilation, byte[] Bytes);
+
+    private static readonly ConcurrentDictionary<string, Lazy<Image>> Images = new();
+
+    /// <summary>
+    /// Loads a build, compiling it only once per symbol set and source variant: the runtime configurations
+    /// of one PREEMPT_DYNAMIC build (its preempt= modes) load the same image, each into its own context.
+    /// </summary>
+    private static PortBuild LoadShared(KernelConfig config, string? tag, Func<CSharpCompilation> compile)
+    {
+        var image = Images.GetOrAdd(string.Join(";", config.Symbols) + "~" + tag, _ => new Lazy<Image>(() => Emit(config, compile()))).Value;
+        return LoadImage(config, image, tag);
+    }
+
+    private static PortBuild Load(KernelConfig config, CSharpCompilation compilation, string? tag) => LoadImage(config, Emit(config, compilation), tag);
+
+    private static Image Emit(KernelConfig config, CSharpCompilation compilation)
     {
         using var pe = new MemoryStream();
         var emit = compilation.Emit(pe);
@@ -103,9 +152,14 @@ public static class PortBuilder
             var errors = emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10);
             throw new InvalidOperationException($"the port does not compile with configuration '{config.Name}':\n" + string.Join("\n", errors));
         }
-        pe.Position = 0;
+        return new Image(compilation, pe.ToArray());
+    }
+
+    private static PortBuild LoadImage(KernelConfig config, Image image, string? tag)
+    {
         var context = new AssemblyLoadContext($"port:{config.Name}{(tag is null ? "" : "~" + tag)}", isCollectible: true);
-        return new PortBuild(config, context.LoadFromStream(pe), compilation);
+        using var pe = new MemoryStream(image.Bytes, writable: false);
+        return new PortBuild(config, context.LoadFromStream(pe), image.Compilation);
     }
 
     private static IReadOnlyList<(string Path, string Text)> LoadSources()

@@ -55,6 +55,7 @@ public static partial class Program
         root.Subcommands.Add(ReplayCommand(stdout, stderr));
         root.Subcommands.Add(MinimizeCommand(stdout, stderr));
         root.Subcommands.Add(SelftestCommand(stdout));
+        root.Subcommands.Add(AgreementCommand(stdout, stderr));
         root.Subcommands.Add(list);
         return root;
     }

@@ -78,6 +78,17 @@ internal static class Descriptors
         "With PREEMPT_DYNAMIC, irqentry_exit_cond_resched() and preempt_schedule*() are static calls patched to nothing unless the mode is full or lazy, and cond_resched()/might_resched() are patched out under full and lazy. On the preemptible-hypercall path the reschedule must happen in every mode, or the toolstack's hypercall hogs the vCPU. Call the raw variant.",
         DiagnosticSeverity.Warning);
 
+    /// <summary>
+    /// XPA0002's second message (one id, two messages, as CA1416 has): the region itself is compiled out,
+    /// so the only reschedule left for the hypercall is irq exit's patchable one.
+    /// </summary>
+    public static readonly DiagnosticDescriptor XPA0002RegionCompiledOut = Create(
+        DiagnosticIds.PatchableRescheduleOnHypercallPath,
+        "Patchable reschedule where the reschedule must happen",
+        "'{0}' is empty in this build: the preemptible-hypercall region is compiled out, and the hypercall is rescheduled only by 'irqentry_exit_cond_resched', a no-op in preemption mode(s) {1} (model '{2}'); compile the region in for this configuration",
+        "A preemptible-hypercall region whose begin compiles to nothing (a Kconfig guard such as #if !CONFIG_PREEMPTION in a PREEMPT_DYNAMIC build) leaves the hypercall to irq exit's irqentry_exit_cond_resched(), which PREEMPT_DYNAMIC patches to nothing in none and voluntary: the toolstack's hypercall hogs the vCPU (the June 2023 report). No automatic fix: change the guard, and keep the region's state per task.",
+        DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor XPA0003 = Create(
         DiagnosticIds.RawRescheduleOnGenericPath,
         "Raw reschedule on a generic path",
@@ -106,7 +117,11 @@ internal static class Descriptors
         "A call that may sleep or voluntarily reschedule, reached with IRQs or preemption disabled (\"BUG: sleeping function called from invalid context\"). The irq-exit reschedule primitives made for that context are not reported.",
         DiagnosticSeverity.Warning);
 
+    /// <summary>The rule catalog: one descriptor per id.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(XPA0001, XPA0002, XPA0003, XPA0004, XPA0005, XPA0006);
+
+    /// <summary>What the analyzer reports: the catalog and the second messages of its ids.</summary>
+    public static readonly ImmutableArray<DiagnosticDescriptor> Supported = All.Add(XPA0002RegionCompiledOut);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, string description, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, description, HelpLink(id));

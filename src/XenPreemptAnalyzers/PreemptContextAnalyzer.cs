@@ -12,7 +12,7 @@ namespace XenPreemptAnalyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PreemptContextAnalyzer : DiagnosticAnalyzer
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => Descriptors.All;
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => Descriptors.Supported;
 
     public override void Initialize(AnalysisContext context)
     {

@@ -17,6 +17,8 @@ public class MutantTests
     [InlineData("patchable", "dynamic-none", "pct")]
     [InlineData("injected-preemption", "dynamic-none", "dfs")]
     [InlineData("injected-preemption", "dynamic-none", "pct")]
+    [InlineData("open-region", "dynamic-full", "dfs")]
+    [InlineData("open-region", "voluntary", "pct")]
     public void Mutant_IsCaught(string mutant, string config, string strategy)
     {
         var m = Mutants.Find(mutant)!;

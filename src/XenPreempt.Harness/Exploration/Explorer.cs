@@ -101,8 +101,8 @@ public static class Explorer
 
     private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress)
     {
-        var (bootVariant, mutant) = Mutants.Parse(variant);
-        var build = PortBuilder.Get(config, mutant);
+        var bootVariant = Mutants.Parse(variant).Variant;
+        var build = PortBuilder.ForVariant(config, variant);
         string cmdline = ScenarioRunner.Cmdline(workload, bootVariant, config);
         var found = new Dictionary<string, FoundViolation>(StringComparer.Ordinal);
         var traces = new HashSet<ulong>();
@@ -194,8 +194,8 @@ public static class Explorer
         if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
             throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
         var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
-        var (bootVariant, mutant) = Mutants.Parse(token.Variant);
-        var build = PortBuilder.Get(config, mutant);
+        var bootVariant = Mutants.Parse(token.Variant).Variant;
+        var build = PortBuilder.ForVariant(config, token.Variant);
         if (!build.Variants.Any(v => v.Name == bootVariant))
             throw new ArgumentException($"the token names an unknown variant '{token.Variant}'");
         var machine = MachineFor(workload, cpus, inj, maxSteps);

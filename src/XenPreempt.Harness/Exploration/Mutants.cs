@@ -66,13 +66,21 @@ public static class Mutants
             "preemption injected around the static-call table: every upcall reschedules with the raw call, whatever the model",
             "model-fidelity",
             new[] { ("        else\n            irqentry_exit(regs, state);", "        else\n            raw_irqentry_exit_cond_resched();") }),
+        new Mutant("open-region",
+            "the region is ended only on the hypercall's error path (an early-return refactor): a successful ioctl returns with the state still set",
+            "region-open",
+            new[] { ("        xen_preemptible_hcall_end();\n        return ret;",
+                     "        if (ret < 0)\n        {\n            xen_preemptible_hcall_end();\n            return ret;\n        }\n        return ret;") }),
     };
 
     public static Mutant? Find(string name) => All.FirstOrDefault(m => m.Name == name);
 
-    /// <summary>Splits "ours~patchable" into the variant to boot and the mutant to compile in.</summary>
+    /// <summary>Splits "ours~patchable" into the variant to boot and the mutant to compile in ("june2023+fixes" into the variant alone).</summary>
     public static (string Variant, Mutant? Mutant) Parse(string variant)
     {
+        // name+fixes boots the variant itself, on the port after the analyzers' code fixes (PortBuilder.ForVariant).
+        if (variant.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal))
+            return (variant[..^PortBuilder.FixesSuffix.Length], null);
         int tilde = variant.IndexOf('~');
         if (tilde < 0)
             return (variant, null);

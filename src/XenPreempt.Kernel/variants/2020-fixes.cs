@@ -38,7 +38,9 @@ internal static class xen_2020_fixes
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0002 // 2020 fixes: the region is under #if !CONFIG_PREEMPTION, so a PREEMPT_DYNAMIC kernel has none and its hypercalls rely on the patchable irq-exit reschedule
         xen_preemptible_hcall_begin();
+#pragma warning restore XPA0002
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
         return ret;
@@ -55,6 +57,7 @@ internal static class xen_2020_fixes
         irqentry_exit(regs, state);
     }
 
+#if !CONFIG_PREEMPTION  // the kernel compiles the whole function only into kernels without CONFIG_PREEMPTION
     [IrqContext]
     [HypercallPreemptionPoint]
     private static void xen_maybe_preempt_hcall()
@@ -65,11 +68,10 @@ internal static class xen_2020_fixes
         {
             __this_cpu_write(xen_in_preemptible_hcall, false);
             local_irq_enable();
-#pragma warning disable XPA0002 // tglx v5.6 / Juergen Gross stable fix keep cond_resched(), which PREEMPT_DYNAMIC patches to a no-op under full/lazy
             cond_resched();
-#pragma warning restore XPA0002
             local_irq_disable();
             __this_cpu_write(xen_in_preemptible_hcall, true);
         }
     }
+#endif
 }

@@ -54,7 +54,9 @@ internal static class xen_4624a14f4daa
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0002 // 4624a14f4daa (v5.18) .. v6.19: the region is under #if !CONFIG_PREEMPTION, so a PREEMPT_DYNAMIC kernel booted none/voluntary cannot preempt a hypercall (the June 2023 report)
         xen_preemptible_hcall_begin();
+#pragma warning restore XPA0002
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
         return ret;

@@ -54,7 +54,9 @@ internal static class xen_66a07b44e765
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0002 // 66a07b44e765 (v5.8): the region is under #if !CONFIG_PREEMPTION, so a PREEMPT_DYNAMIC kernel has none and its hypercalls rely on the patchable irq-exit reschedule
         xen_preemptible_hcall_begin();
+#pragma warning restore XPA0002
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
         return ret;

@@ -61,6 +61,7 @@ internal static class xen_fdfd811ddde3
         irqentry_exit(regs, state);
     }
 
+#if !CONFIG_PREEMPT  // the kernel compiles the whole function only into kernels without CONFIG_PREEMPT
     /// <summary>
     /// Runs with IRQs disabled, from the exception entry. _cond_resched() evades the might_sleep()
     /// check that would have caught that (fixed in 2020 by enabling IRQs around cond_resched()).
@@ -73,10 +74,11 @@ internal static class xen_fdfd811ddde3
         {
             // This function is called if the hypercall was preempted: we may reschedule here.
             __this_cpu_write(xen_in_preemptible_hcall, false);
-#pragma warning disable XPA0002 // fdfd811ddde3 (v3.19): _cond_resched() reschedules the hypercall; PREEMPT_DYNAMIC (v5.12) made it a static call patched to a no-op under none/voluntary
+#pragma warning disable XPA0002, XPA0006 // fdfd811ddde3 (v3.19): _cond_resched() reschedules with IRQs disabled (it evades might_sleep(); fixed in 2020); PREEMPT_DYNAMIC (v5.12) made it a static call, a no-op under full/lazy
             _cond_resched();
-#pragma warning restore XPA0002
+#pragma warning restore XPA0002, XPA0006
             __this_cpu_write(xen_in_preemptible_hcall, true);
         }
     }
+#endif
 }

@@ -26,6 +26,13 @@ public sealed partial class LinuxGuest
 {
     internal xen_variant_ops? xen_ops;
 
+    /// <summary>
+    /// For each variant, the type whose code privcmd's ioctl runs: a variant may run another one's
+    /// unchanged code (7dadeaa6e851 runs 4624a14f4daa's). Tools that relate findings in the source to
+    /// a variant's behaviour (the harness's agreement check) attribute them by it.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string CodeType)> variant_code() => xen_variants.code_types();
+
     /// <summary>The event callback Xen was given: PV, or the PVH callback vector.</summary>
     internal void deliver_event(pt_regs regs)
     {
@@ -52,6 +59,9 @@ internal static class xen_variants
     };
 
     public static IReadOnlyList<(string Name, string Models)> describe() => all.Select(v => (v.name, v.models)).ToArray();
+
+    public static IReadOnlyList<(string Name, string CodeType)> code_types() =>
+        all.Select(v => (v.name, v.privcmd_ioctl_hypercall.Method.DeclaringType!.FullName!)).ToArray();
 
     public static void select(string name)
     {

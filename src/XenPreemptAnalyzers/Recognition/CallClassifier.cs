@@ -126,11 +126,18 @@ internal sealed class CallClassifier
                 effect = effect with { Region = RegionOperation.Hypercall };
             else if (KernelAttributes.Matches(attribute, KernelAttributes.Patchable))
             {
+                // A patchable member is its raw variant behind a static call: where the raw one is a known
+                // kernel name (_cond_resched → __cond_resched), it inherits that one's family and kind of
+                // scheduling point; otherwise it is taken for an irq-exit reschedule.
+                var raw = KernelAttributes.NamedString(attribute, "Raw") ?? effect.RawVariant;
+                var rawEffect = raw is null ? CallEffect.None : KernelApi.Lookup(raw);
                 effect = effect with
                 {
-                    Patchable = effect.Patchable == PatchFamily.NotPatchable ? PatchFamily.IrqExitReschedule : effect.Patchable,
-                    RawVariant = KernelAttributes.NamedString(attribute, "Raw") ?? effect.RawVariant,
-                    Reschedule = effect.Reschedule == ReschedulePoint.NotAPoint ? ReschedulePoint.IrqExit : effect.Reschedule,
+                    Patchable = effect.Patchable != PatchFamily.NotPatchable ? effect.Patchable
+                        : rawEffect.RawOf != PatchFamily.NotPatchable ? rawEffect.RawOf : PatchFamily.IrqExitReschedule,
+                    RawVariant = raw,
+                    Reschedule = effect.Reschedule != ReschedulePoint.NotAPoint ? effect.Reschedule
+                        : rawEffect.Reschedule != ReschedulePoint.NotAPoint ? rawEffect.Reschedule : ReschedulePoint.IrqExit,
                 };
             }
         }

@@ -28,5 +28,26 @@ internal sealed class Xpa0002PatchableRescheduleOnHypercallPath : PreemptRule
                 Properties(result, (DiagnosticProperties.RawVariant, effect.RawVariant), (DiagnosticProperties.CalledName, effect.Name)),
                 effect.Name, PreemptionModelFacts.Describe(noOpModes), Model(result), raw));
         }
+        ReportCompiledOutRegions(result, report);
+    }
+
+    /// <summary>
+    /// A region begun by a call whose body is empty in this build, in a method that makes the hypercall:
+    /// the hand-off does not exist, and irq exit's patchable reschedule is all that is left. No raw
+    /// variant to call, so no property for the rename fix.
+    /// </summary>
+    private static void ReportCompiledOutRegions(FlowResult result, Action<Diagnostic> report)
+    {
+        var noOpModes = PreemptionModelFacts.NoOpModes(PatchFamily.IrqExitReschedule, result.Model);
+        if (noOpModes == PreemptionModes.Nothing || !result.Calls.Any(c => c.Effect.Region == RegionOperation.Hypercall))
+            return;
+        foreach (var call in result.Calls)
+        {
+            if (call.Effect.Region != RegionOperation.Begin || !MethodBodies.IsCompiledOutStub(call.Operation.TargetMethod))
+                continue;
+            report(Diagnostic.Create(Descriptors.XPA0002RegionCompiledOut, call.Operation.Syntax.GetLocation(),
+                Properties(result, (DiagnosticProperties.CalledName, call.Effect.Name)),
+                call.Operation.TargetMethod.Name, PreemptionModelFacts.Describe(noOpModes), Model(result)));
+        }
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Xunit;
+using XenPreempt.Harness.Agreement;
 
 namespace XenPreemptAnalyzers.Tests.Corpus;
 
@@ -82,41 +83,14 @@ public sealed class ReferencePortTests
         return diagnostics.Where(d => d.Id.StartsWith("XPA", StringComparison.Ordinal)).ToImmutableArray();
     }
 
-    private sealed record Pragma(string File, string Id, int Line, int FromLine, int ToLine, string Why);
+    /// <summary>Each <c>#pragma warning disable XPA…</c> with the lines it covers (the harness's agreement check reads them the same way).</summary>
+    private static IReadOnlyList<PragmaSpan> Pragmas(CSharpCompilation compilation) => StaticAnalysis.Pragmas(compilation);
 
-    /// <summary>Each <c>#pragma warning disable XPA…</c> with the lines it covers (to its restore, or the end of the file).</summary>
-    private static List<Pragma> Pragmas(CSharpCompilation compilation)
-    {
-        var pragmas = new List<Pragma>();
-        foreach (var tree in compilation.SyntaxTrees)
-        {
-            var directives = tree.GetRoot().DescendantTrivia().Select(t => t.GetStructure()).OfType<PragmaWarningDirectiveTriviaSyntax>().ToList();
-            var lastLine = tree.GetText().Lines.Count;
-            for (var i = 0; i < directives.Count; i++)
-            {
-                var directive = directives[i];
-                if (!directive.DisableOrRestoreKeyword.IsKind(SyntaxKind.DisableKeyword))
-                    continue;
-                var line = directive.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
-                var why = directive.EndOfDirectiveToken.LeadingTrivia.Concat(directive.ErrorCodes.Last().GetTrailingTrivia())
-                    .FirstOrDefault(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia)).ToString();
-                foreach (var id in directive.ErrorCodes.Select(c => c.ToString().Trim()).Where(c => c.StartsWith("XPA", StringComparison.Ordinal)))
-                {
-                    var restore = directives.Skip(i + 1).FirstOrDefault(d => d.DisableOrRestoreKeyword.IsKind(SyntaxKind.RestoreKeyword)
-                        && d.ErrorCodes.Any(c => c.ToString().Trim() == id));
-                    var to = restore is null ? lastLine : restore.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
-                    pragmas.Add(new Pragma(tree.FilePath, id, line, line + 1, to - 1, why));
-                }
-            }
-        }
-        return pragmas;
-    }
-
-    private static bool Covers(Pragma pragma, Diagnostic diagnostic)
+    private static bool Covers(PragmaSpan pragma, Diagnostic diagnostic)
     {
         var span = diagnostic.Location.GetLineSpan();
         var line = span.StartLinePosition.Line + 1;
-        return pragma.Id == diagnostic.Id && pragma.File == span.Path && line >= pragma.FromLine && line <= pragma.ToLine;
+        return pragma.Rule == diagnostic.Id && pragma.File == span.Path && line >= pragma.FromLine && line <= pragma.ToLine;
     }
 
     private static string Describe(Diagnostic d) => $"{d.Location.GetLineSpan().Path}({d.Location.GetLineSpan().StartLinePosition.Line + 1}): {d.Id} {d.GetMessage()}";
@@ -132,7 +106,7 @@ public sealed class ReferencePortTests
         Assert.True(unexplained.Length == 0, "diagnostics on the port outside a pragma of their id:\n" + string.Join("\n", unexplained));
         Assert.All(diagnostics, d => Assert.True(d.IsSuppressed, "not suppressed: " + Describe(d)));
 
-        var idle = pragmas.Where(p => !diagnostics.Any(d => Covers(p, d))).Select(p => $"{p.File}({p.Line}): {p.Id}").ToArray();
+        var idle = pragmas.Where(p => !diagnostics.Any(d => Covers(p, d))).Select(p => p.ToString()).ToArray();
         Assert.True(idle.Length == 0, "pragmas that suppress nothing in the default configuration:\n" + string.Join("\n", idle));
 
         // Each one says which commit it reproduces, and only the historical variants carry them.

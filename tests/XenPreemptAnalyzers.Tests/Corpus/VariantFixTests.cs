@@ -14,7 +14,8 @@ using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using Xunit;
 using Xunit.Abstractions;
-using XenPreemptAnalyzers.CodeFixes;
+using XenPreempt.Harness;
+using XenPreempt.Harness.Agreement;
 
 namespace XenPreemptAnalyzers.Tests.Corpus;
 
@@ -34,109 +35,32 @@ public sealed class VariantFixTests
     public VariantFixTests(ITestOutputHelper output) => _output = output;
 
     /// <summary>
-    /// The diagnostics for which no fix is offered, as "file: id: why". Empty: every deliberate bug of the
-    /// historical variants in the default configuration has a fix.
+    /// The diagnostics for which no fix is offered, as "file: id: text". Only XPA0002's compiled-out region: the
+    /// remedy is a Kconfig guard (and then per-task state), which no code fix can write.
     /// </summary>
-    private static readonly string[] ExpectedWithoutFix = Array.Empty<string>();
+    private static readonly string[] ExpectedWithoutFix =
+        new[] { "2020-irq-enable", "2020-fixes", "66a07b44e765", "4624a14f4daa" }
+            .Select(v => $"variants/{v}.cs: XPA0002: xen_preemptible_hcall_begin()").ToArray();
 
-    private static readonly Regex XpaPragma = new(@"^\s*#pragma\s+warning\s+(disable|restore)\s+XPA\d{4}\b.*$", RegexOptions.Multiline);
-
-    private static ImmutableArray<CodeFixProvider> Providers() =>
-        typeof(Xpa0001CodeFixProvider).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t) && t.GetCustomAttributes(typeof(ExportCodeFixProviderAttribute), false).Length > 0)
-            .OrderBy(t => t.Name, StringComparer.Ordinal)
-            .Select(t => (CodeFixProvider)Activator.CreateInstance(t)!)
-            .ToImmutableArray();
-
+    /// <summary>The port under the default configuration (the symbols of its csproj), pragmas taken out of variants/.</summary>
     private static Solution PortSolution(AdhocWorkspace workspace, out int pragmasRemoved)
     {
-        var parse = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: ReferencePortTests.DefaultSymbols());
-        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Create(), "XenPreempt.Kernel", "XenPreempt.Kernel",
-            LanguageNames.CSharp, compilationOptions: ReferencePortTests.PortCompilationOptions, parseOptions: parse,
-            metadataReferences: ReferencePortTests.PortReferences()));
-        var solution = project.Solution;
-        pragmasRemoved = 0;
-        foreach (var path in ReferencePortTests.PortFiles())
-        {
-            var text = File.ReadAllText(Path.Combine(ReferencePortTests.PortDirectory.Value, path));
-            if (IsVariant(path))
-            {
-                pragmasRemoved += XpaPragma.Matches(text).Count;
-                text = XpaPragma.Replace(text, "");
-            }
-            solution = solution.AddDocument(DocumentId.CreateNewId(project.Id), Path.GetFileName(path), SourceText.From(text), filePath: path);
-        }
-        return solution;
+        var sources = ReferencePortTests.PortFiles().Select(p => (p, File.ReadAllText(Path.Combine(ReferencePortTests.PortDirectory.Value, p))));
+        return CodeFixApplier.PortSolution(workspace, DefaultConfig, sources, out pragmasRemoved);
     }
 
-    private static bool IsVariant(string? path) => path is not null && path.StartsWith("variants/", StringComparison.Ordinal);
+    private static readonly KernelConfig DefaultConfig = new("csproj", "XenPreempt.Kernel.csproj's DefineConstants", ReferencePortTests.DefaultSymbols(), "");
 
-    private static async Task<ImmutableArray<Diagnostic>> VariantDiagnosticsAsync(Solution solution)
-    {
-        var compilation = (await solution.Projects.Single().GetCompilationAsync())!;
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-        Assert.True(errors.Length == 0, "the port does not compile:\n" + string.Join("\n", errors.Take(10)));
-        var diagnostics = await compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new PreemptContextAnalyzer())).GetAnalyzerDiagnosticsAsync();
-        return diagnostics.Where(d => d.Id.StartsWith("XPA", StringComparison.Ordinal) && IsVariant(d.Location.SourceTree?.FilePath))
-            .OrderBy(d => d.Location.SourceTree!.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start)
-            .ToImmutableArray();
-    }
+    private static bool IsVariant(string? path) => CodeFixApplier.IsVariant(path);
 
-    private static string Describe(Diagnostic d) =>
-        $"{d.Location.GetLineSpan().Path}({d.Location.GetLineSpan().StartLinePosition.Line + 1}): {d.Id} {d.GetMessage()}";
+    private static Task<ImmutableArray<Diagnostic>> VariantDiagnosticsAsync(Solution solution) => CodeFixApplier.VariantDiagnosticsAsync(solution);
 
-    /// <summary>A diagnostic's identity across edits of its file: file, id and the text it is on.</summary>
-    private static string Identity(Diagnostic d) =>
-        $"{d.Location.SourceTree!.FilePath}: {d.Id}: {d.Location.SourceTree.GetText().ToString(d.Location.SourceSpan)}";
+    private static string Describe(Diagnostic d) => CodeFixApplier.Describe(d);
 
-    private static async Task<CodeAction?> FirstFixAsync(Solution solution, Diagnostic diagnostic, ImmutableArray<CodeFixProvider> providers)
-    {
-        var document = solution.GetDocument(diagnostic.Location.SourceTree)!;
-        foreach (var provider in providers.Where(p => p.FixableDiagnosticIds.Contains(diagnostic.Id)))
-        {
-            var actions = new List<CodeAction>();
-            var context = new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None);
-            await provider.RegisterCodeFixesAsync(context);
-            if (actions.Count > 0)
-                return actions[0];
-        }
-        return null;
-    }
+    private static ImmutableArray<CodeFixProvider> Providers() => CodeFixApplier.Providers();
 
-
-    /// <summary>Applies the first fix offered for each XPA diagnostic in variants/, again and again, until none is left that has one.</summary>
-    private static async Task<(Solution Fixed, List<string> Applied, SortedSet<string> WithoutFix)> ApplyEveryFixAsync(Solution solution, ImmutableArray<CodeFixProvider> providers)
-    {
-        var withoutFix = new SortedSet<string>(StringComparer.Ordinal);
-        var applied = new List<string>();
-        const int MaxIterations = 40;
-        for (var iteration = 0; ; iteration++)
-        {
-            Assert.True(iteration < MaxIterations, "fixes keep producing diagnostics after " + MaxIterations + " iterations:\n" + string.Join("\n", applied));
-            CodeAction? fix = null;
-            Diagnostic? fixing = null;
-            foreach (var diagnostic in await VariantDiagnosticsAsync(solution))
-            {
-                if (withoutFix.Contains(Identity(diagnostic)))
-                    continue;
-                fix = await FirstFixAsync(solution, diagnostic, providers);
-                if (fix is not null)
-                {
-                    fixing = diagnostic;
-                    break;
-                }
-                withoutFix.Add(Identity(diagnostic));
-            }
-            if (fix is null)
-                break;
-            var operations = await fix.GetOperationsAsync(CancellationToken.None);
-            var changed = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution;
-            Assert.NotSame(solution, changed);
-            applied.Add($"{Describe(fixing!)} -> {fix.Title}");
-            solution = changed;
-        }
-        return (solution, applied, withoutFix);
-    }
+    private static Task<(Solution Fixed, List<string> Applied, SortedSet<string> WithoutFix)> ApplyEveryFixAsync(Solution solution, ImmutableArray<CodeFixProvider> providers) =>
+        CodeFixApplier.ApplyEveryFixAsync(solution, providers);
 
     [Fact]
     public async Task Every_offered_fix_leaves_the_historical_variants_analyzer_clean()
@@ -170,11 +94,11 @@ public sealed class VariantFixTests
         foreach (var d in after)
             _output.WriteLine("after: " + Describe(d));
 
-        var fixedButRemaining = after.Where(d => !withoutFix.Contains(Identity(d))).Select(Describe).ToArray();
+        var fixedButRemaining = after.Where(d => !withoutFix.Contains(CodeFixApplier.Identity(d))).Select(Describe).ToArray();
         Assert.True(fixedButRemaining.Length == 0, "XPA diagnostics left in the variants after their fixes:\n" + string.Join("\n", fixedButRemaining));
         Assert.True(withoutFix.SetEquals(ExpectedWithoutFix),
             "the diagnostics with no fix offered are not the documented set; now:\n" + string.Join("\n", withoutFix));
-        Assert.True(applied.Count >= before.Length, "fewer fixes applied than diagnostics found:\n" + string.Join("\n", applied));
+        Assert.True(applied.Count >= before.Length - withoutFix.Count, "fewer fixes applied than diagnostics with a fix:\n" + string.Join("\n", applied));
 
         // In memory only: the port on disk still has its pragmas.
         Assert.Contains("#pragma warning disable XPA0001", File.ReadAllText(Path.Combine(ReferencePortTests.PortDirectory.Value, "variants", "fdfd811ddde3.cs")), StringComparison.Ordinal);
@@ -195,7 +119,7 @@ public sealed class VariantFixTests
     {
         using var workspace = new AdhocWorkspace();
         var solution = PortSolution(workspace, out _);
-        var kernelConfig = XenPreempt.Harness.KernelConfigs.Find(config)!;
+        var kernelConfig = KernelConfigs.Find(config)!;
         var run = XenPreempt.Harness.Scenarios.Find(scenario)!;
 
         var before = XenPreempt.Harness.ScenarioRunner.Run(run, variant, kernelConfig);

@@ -31,6 +31,56 @@ public sealed class Xpa0002Tests
         Analyzer("class C { static void f() { if (__this_cpu_read(xen_in_preemptible_hcall)) {|#0:cond_resched()|}; } }", model,
             Diagnostic("XPA0002").WithArguments("cond_resched", modes, model, "__cond_resched"));
 
+    // The June 2023 report: the region under #if !CONFIG_PREEMPTION is an empty stub in a PREEMPT_DYNAMIC build.
+    [Fact]
+    public Task A_region_compiled_out_of_a_dynamic_build_leaves_only_the_patchable_irq_exit_reschedule() =>
+        Analyzer("""
+            class C
+            {
+            #if CONFIG_XEN_PV && !CONFIG_PREEMPTION
+                static void xen_preemptible_hcall_begin() => __this_cpu_write(xen_in_preemptible_hcall, true);
+            #else
+                static void xen_preemptible_hcall_begin() { }
+            #endif
+                [ProcessContext]
+                static long ioctl()
+                {
+                    {|#0:xen_preemptible_hcall_begin()|};
+                    long ret = privcmd_call(1, 0, 0, 0, 0, 0);
+                    return ret;
+                }
+            }
+            """, "dynamic", Diagnostic("XPA0002").WithMessage(
+                "'xen_preemptible_hcall_begin' is empty in this build: the preemptible-hypercall region is compiled out, and the hypercall is rescheduled only by 'irqentry_exit_cond_resched', a no-op in preemption mode(s) none, voluntary (model 'dynamic'); compile the region in for this configuration"));
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("voluntary")]
+    [InlineData("full")]
+    [InlineData("lazy")]
+    public Task A_region_compiled_out_of_a_static_build_is_fine(string model) =>
+        Analyzer("""
+            class C
+            {
+            #if CONFIG_XEN_PV && !CONFIG_PREEMPTION
+                static void xen_preemptible_hcall_begin() => __this_cpu_write(xen_in_preemptible_hcall, true);
+            #else
+                static void xen_preemptible_hcall_begin() { }
+            #endif
+                [ProcessContext] static long ioctl() { xen_preemptible_hcall_begin(); return privcmd_call(1, 0, 0, 0, 0, 0); }
+            }
+            """, model);
+
+    [Fact]
+    public Task An_empty_api_stub_outside_any_if_is_not_a_compiled_out_region() =>
+        Analyzer("""
+            class C
+            {
+                static void xen_preemptible_hcall_begin() { }
+                [ProcessContext] static long ioctl() { {|#0:xen_preemptible_hcall_begin()|}; long r = privcmd_call(1, 0, 0, 0, 0, 0); xen_preemptible_hcall_end(); return r; }
+            }
+            """, "dynamic", Diagnostic("XPA0001")); // an ordinary region to XPA0001, not a compiled-out one
+
     [Fact]
     public Task Cond_resched_under_voluntary_really_reschedules() =>
         Analyzer("class C { static void f() { if (__this_cpu_read(xen_in_preemptible_hcall)) cond_resched(); } }", "voluntary");
