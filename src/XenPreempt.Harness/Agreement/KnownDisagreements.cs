@@ -65,10 +65,11 @@ public static class KnownDisagreements
             "`--tasks`; then scenario c1 with an RT waker under lazy."),
 
         new("After 7dadeaa6e851 (v7.0) only full and lazy exist; the analyzers' dynamic model still has none and voluntary",
-            new[] { "7dadeaa6e851" }, Dynamic, Discrepancy.StaticOnly, new[] { "XPA0002" },
+            new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { "XPA0002" },
             "The analyzers analyse a PREEMPT_DYNAMIC build for the worst of all four modes, and its symbols do not say that v7.0 removed " +
             "none and voluntary on x86. What XPA0002 reports in 4624a14f4daa's code, which this variant runs — the compiled-out region " +
-            "and the patchable call in the upcall — starves a hypercall only in the modes that no longer exist.",
+            "and the patchable call in the upcall — starves a hypercall only in the modes that no longer exist. The fixes rename the " +
+            "upcall's call; the compiled-out region has no fix, so the `+fixes` row keeps it.",
             "Let the model be a set of modes: `xen_preempt.preemption_model = full,lazy` in .editorconfig, or a Kconfig symbol for the " +
             "restriction (e.g. `CONFIG_ARCH_NO_PREEMPT_VOLUNTARY`-style) that narrows `dynamic` to the modes the build can run."),
 
