@@ -49,7 +49,10 @@ public static partial class Program
         cmd.Validators.Add(r =>
         {
             // An option not given has no result yet while the command is validated: take its default.
-            int n = r.GetResult(cpus) is null ? DefaultCpus : r.GetValue(cpus);
+            // A value that did not parse has its own error already (and asking for it would throw).
+            int n;
+            try { n = r.GetResult(cpus) is null ? DefaultCpus : r.GetValue(cpus); }
+            catch (InvalidOperationException) { return; }
             if (r.GetValue(tasks) is string t && TaskList.IsMatch(t) && n is >= 1 and <= 64)
                 foreach (var task in t.Split(','))
                 {
@@ -270,7 +273,7 @@ public static partial class Program
         {
             if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), out var t, out string problem))
                 return UsageError(pr, stderr, problem);
-            return RunReplay(pr, stdout, stderr, t!, pr.GetValue(verbose) ? 0 : 40);
+            return RunReplay(pr, stdout, stderr, t!, TokenSource(pr, file), pr.GetValue(verbose) ? 0 : 40);
         });
         return cmd;
     }
@@ -312,7 +315,10 @@ public static partial class Program
 
     private static string OneLine(string s) => string.Join(' ', s.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
 
-    private static int RunReplay(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ReplayToken token, int rows)
+    // Which option the token came from: what a problem with it names.
+    private static string TokenSource(System.CommandLine.ParseResult pr, Option<FileInfo?> file) => pr.GetValue(file) is null ? "--token" : "--trace-file";
+
+    private static int RunReplay(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ReplayToken token, string source, int rows)
     {
         (Scenario Workload, KernelConfig Config, ExecutionResult Result) r;
         try
@@ -321,7 +327,7 @@ public static partial class Program
         }
         catch (ArgumentException e)
         {
-            return UsageError(pr, err, $"replay: {e.Message}");
+            return UsageError(pr, err, $"{source}: {e.Message}");
         }
         catch (ReplayDivergenceException e)
         {
@@ -358,7 +364,7 @@ public static partial class Program
             }
             catch (ArgumentException e)
             {
-                return UsageError(pr, stderr, $"minimize: {e.Message}");
+                return UsageError(pr, stderr, $"{TokenSource(pr, file)}: {e.Message}");
             }
         });
         return cmd;

@@ -66,6 +66,9 @@ public static partial class Program
         root.Subcommands.Add(MinimizeCommand(stdout, stderr));
         root.Subcommands.Add(SelftestCommand(stdout));
         root.Subcommands.Add(list);
+        // No command at all: say so on one line (System.CommandLine would add a second line for
+        // whatever else was given), with the usage.
+        root.SetAction(pr => UsageError(pr, stderr, $"xen-harness: give a command ({string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"));
         return root;
     }
 

@@ -199,7 +199,7 @@ public static class Explorer
     public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
     {
         var f = token.Workload.Split('~');
-        var workload = (f.Length is >= 4 and <= 6 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}'");
+        var workload = (f.Length is >= 4 and <= 6 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}' (expected <workload>~<cpus>~<injections>~<max-steps>[~<tasks>[~<faults>]], workload one of {string.Join(", ", Workloads.Names)})");
         if (f.Length >= 5 && f[4].Length > 0)
         {
             try
@@ -214,12 +214,12 @@ public static class Explorer
             }
         }
         if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
-            throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
-        var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
+            throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}' (cpus 1 to 64, injections 0 or more, max-steps 1 or more)");
+        var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}' (known: {string.Join(", ", KernelConfigs.All.Select(c => c.Name))})");
         var (bootVariant, mutant) = Mutants.Parse(token.Variant);
         var build = PortBuilder.Get(config, mutant);
         if (!build.Variants.Any(v => v.Name == bootVariant))
-            throw new ArgumentException($"the token names an unknown variant '{token.Variant}'");
+            throw new ArgumentException($"the token names an unknown variant '{token.Variant}' (known: {string.Join(", ", build.Variants.Select(v => v.Name))})");
         IReadOnlyList<string> faults = Array.Empty<string>();
         if (f.Length == 6 && !FaultOptions.TryParse(new[] { f[5] }, out faults, out string faultError))
             throw new ArgumentException($"the token's faults are malformed: {faultError}");
