@@ -336,7 +336,7 @@ public static partial class Program
         }
         var x = r.Result;
         var result = new ScenarioResult(r.Workload, token.Variant, r.Config, ScenarioRunner.Cmdline(r.Workload, token.Variant, r.Config),
-            x.Run, x.Violations, x.MaxHypercallLatencyNs, x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices);
+            x.Run, x.Violations, x.MaxHypercallLatencyNs, x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices) { Faults = Explorer.FaultsOf(token) };
         Print(o, result, rows);
         if (x.Run.Outcome == RunOutcome.InternalError)
             return ExitInternal;

@@ -266,6 +266,7 @@ public class FaultTests
         Assert.Contains("~~internal-error.", token);
         var (replayCode, replay, _) = Cli("replay", "--token", token);
         Assert.Equal(Program.ExitInternal, replayCode);
+        Assert.Contains("faults   internal-error", replay);
         Assert.Contains("verdict  INTERNAL ERROR", replay);
     }
 

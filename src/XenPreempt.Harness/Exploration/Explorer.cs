@@ -195,6 +195,17 @@ public static class Explorer
         return tasks.Length == 0 ? id : $"{id}~{tasks}";
     }
 
+    /// <summary>The faults a token's run was given (none for a token written before faults existed).</summary>
+    public static IReadOnlyList<string> FaultsOf(ReplayToken token)
+    {
+        var f = token.Workload.Split('~');
+        if (f.Length != 6)
+            return Array.Empty<string>();
+        return FaultOptions.TryParse(new[] { f[5] }, out var faults, out string error)
+            ? faults
+            : throw new ArgumentException($"the token's faults are malformed: {error}");
+    }
+
     /// <summary>Re-runs the schedule a token names, following its choices exactly.</summary>
     public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
     {
@@ -220,9 +231,7 @@ public static class Explorer
         var build = PortBuilder.Get(config, mutant);
         if (!build.Variants.Any(v => v.Name == bootVariant))
             throw new ArgumentException($"the token names an unknown variant '{token.Variant}' (known: {string.Join(", ", build.Variants.Select(v => v.Name))})");
-        IReadOnlyList<string> faults = Array.Empty<string>();
-        if (f.Length == 6 && !FaultOptions.TryParse(new[] { f[5] }, out faults, out string faultError))
-            throw new ArgumentException($"the token's faults are malformed: {faultError}");
+        var faults = FaultsOf(token);
         var machine = MachineFor(workload, cpus, inj, maxSteps, faults);
         workload = FaultOptions.ApplyToWorkload(workload, faults);
         return (workload, config, Execution.Run(build, ScenarioRunner.Cmdline(workload, bootVariant, config), machine, new ScriptedOracle(token.Choices)));
