@@ -178,15 +178,7 @@ public static partial class Program
         }
         catch (ScheduleFailedException e)
         {
-            // The simulator or the port failed: say where, how to replay it, and what ran up to it.
-            err.WriteLine($"xen-harness: {e.Message}");
-            if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1" && e.InnerException is not null) err.WriteLine(e.InnerException);
-            o.WriteLine($"INTERNAL ERROR {e.Message}");
-            o.WriteLine($"  token   {e.Token.Encode()}");
-            o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {e.Token.Encode()}");
-            o.WriteLine("  trace so far:");
-            TraceTable.Write(new IndentedWriter(o), e.Result.Machine.Trace.Entries, Array.Empty<long>(), 40);
-            return ExitInternal;
+            return InternalError(o, err, e);
         }
         if (format == "json")
             o.WriteLine(JsonSerializer.Serialize(cells.Select(ToJson), new JsonSerializerOptions { WriteIndented = true }));
@@ -198,6 +190,19 @@ public static partial class Program
         int passed = cells.Count(c => c.Skipped is null && c.Violations.Count == 0);
         o.WriteLine($"harness: {passed} passed, {failed} failed");
         return failed > 0 ? ExitViolation : ExitOk;
+    }
+
+    /// <summary>A schedule failed inside the simulator or the port: say where, how to replay it, and what ran up to it.</summary>
+    private static int InternalError(TextWriter o, TextWriter err, ScheduleFailedException e)
+    {
+        err.WriteLine($"xen-harness: {e.Message}");
+        if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1" && e.InnerException is not null) err.WriteLine(e.InnerException);
+        o.WriteLine($"INTERNAL ERROR {e.Message}");
+        o.WriteLine($"  token   {e.Token.Encode()}");
+        o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {e.Token.Encode()}");
+        o.WriteLine("  trace so far:");
+        TraceTable.Write(new IndentedWriter(o), e.Result.Machine.Trace.Entries, Array.Empty<long>(), 40);
+        return ExitInternal;
     }
 
     private static bool LiveProgress(TextWriter err) =>
@@ -365,6 +370,10 @@ public static partial class Program
             catch (ArgumentException e)
             {
                 return UsageError(pr, stderr, $"{TokenSource(pr, file)}: {e.Message}");
+            }
+            catch (ScheduleFailedException e)
+            {
+                return InternalError(stdout, stderr, e);
             }
         });
         return cmd;

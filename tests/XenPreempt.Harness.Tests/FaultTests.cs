@@ -268,6 +268,9 @@ public class FaultTests
         Assert.Equal(Program.ExitInternal, replayCode);
         Assert.Contains("faults   internal-error", replay);
         Assert.Contains("verdict  INTERNAL ERROR", replay);
+        var (minimizeCode, minimized, _) = Cli("minimize", "--token", token);
+        Assert.Equal(Program.ExitInternal, minimizeCode);
+        Assert.Contains("trace so far:", minimized);
     }
 
     [Fact]
