@@ -19,38 +19,55 @@ public static partial class Program
 
     private static Command ExploreCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true };
-        variants.AcceptOnlyFromAmong(VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
-        var configs = new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true };
-        configs.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
-        var strategies = new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true };
-        strategies.AcceptOnlyFromAmong("dfs", "pct", "random", "portfolio");
-        var workload = new Option<string>("--workload") { Description = "std (default) or a scenario's workload.", DefaultValueFactory = _ => Workloads.Standard.Name };
-        workload.AcceptOnlyFromAmong(Workloads.Names.ToArray());
-        var tasks = new Option<string?>("--tasks") { Description = "Replace the workload's tasks: comm:kind:cpu:arg,… (kinds: hcall, hog, kworker, netwq)." };
-        Check(tasks, v => v is not null && !System.Text.RegularExpressions.Regex.IsMatch(v, @"^([^,:]+(:[^,:]+)*:(hcall|hog|kworker|netwq):\d+:\d+)(,[^,:]+(:[^,:]+)*:(hcall|hog|kworker|netwq):\d+:\d+)*$")
-            ? "--tasks must be comm:kind:cpu:arg[,…] with kind hcall, hog, kworker or netwq" : null);
-        var cpus = Positive(new Option<int>("--cpus") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 }, 64);
-        var bound = NonNegative(new Option<int>("--preemption-bound") { Description = "DFS preemption bound (default 2).", DefaultValueFactory = _ => 2 });
-        var injections = NonNegative(new Option<int>("--max-injections") { Description = "Device events and breakpoints the oracle may inject, each (default 1).", DefaultValueFactory = _ => 1 });
-        var depth = Positive(new Option<int>("--pct-depth") { Description = "PCT depth d (default 3).", DefaultValueFactory = _ => 3 }, 100);
-        var iterations = new Option<long>("--iterations") { Description = "Schedules per cell at most (default 2500).", DefaultValueFactory = _ => 2500 };
-        Check(iterations, v => v < 1 ? "--iterations must be at least 1" : null);
-        var seed = new Option<ulong>("--seed") { Description = "Seed for pct and random (default 1).", DefaultValueFactory = _ => 1UL };
-        var maxSteps = new Option<long>("--max-steps") { Description = "Steps per schedule at most (default 20000).", DefaultValueFactory = _ => 20_000 };
-        Check(maxSteps, v => v < 1 ? "--max-steps must be at least 1" : null);
-        var timeLimit = new Option<double>("--time-limit") { Description = "Seconds per cell at most (default: 0.55, so that the default matrix takes about a minute in a Release build).", DefaultValueFactory = _ => 0.55 };
-        Check(timeLimit, v => !(v > 0) || double.IsInfinity(v) ? "--time-limit must be a positive number of seconds" : null);
+        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true },
+            VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
+        var configs = OneOf(new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true },
+            KernelConfigs.All.Select(c => c.Name).ToArray());
+        var strategies = OneOf(new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true },
+            new[] { "dfs", "pct", "random", "portfolio" });
+        var workload = OneOf(new Option<string>("--workload") { Description = "std (default) or a scenario's workload.", DefaultValueFactory = _ => Workloads.Standard.Name }, Workloads.Names.ToArray());
+        var tasks = new Option<string?>("--tasks") { Description = "Replace the workload's tasks: comm:kind:cpu:arg,… (kinds: " + string.Join(", ", TaskKinds) + ").", HelpName = "comm:kind:cpu:arg,…" };
+        Check(tasks, v => v is not null && !TaskList.IsMatch(v)
+            ? $"--tasks must be comm:kind:cpu:arg[,…] with kind {string.Join(", ", TaskKinds)} and whole-number cpu and arg (got '{v}')" : null);
+        var cpus = IntOption("--cpus", $"vCPUs (default {DefaultCpus}).", DefaultCpus, 1, 64);
+        var bound = IntOption("--preemption-bound", "DFS preemption bound (default 2).", 2, 0, int.MaxValue);
+        var injections = IntOption("--max-injections", "Device events and breakpoints the oracle may inject, each, and faults in all (default 1).", 1, 0, int.MaxValue);
+        var depth = IntOption("--pct-depth", "PCT depth d (default 3).", 3, 1, 100);
+        var iterations = LongOption("--iterations", "Schedules per cell at most (default 2500).", 2500, 1);
+        var seed = SeedOption("Seed for pct and random (default 1).", 1UL);
+        var maxSteps = LongOption("--max-steps", "Steps per schedule at most (default 20000).", 20_000, 1);
+        var timeLimit = SecondsOption("--time-limit", "Seconds per cell at most (default: 0.55, so that the default matrix takes about a minute in a Release build).", 0.55);
         var stop = new Option<bool>("--stop-on-first-bug") { Description = "Stop a cell at its first violation." };
-        var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write report.json and one bug-NNNN.trace.json per violation here." };
-        var format = new Option<string>("--format") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write report.json and one bug-NNNN.trace.json per violation here (created if missing; nothing is written elsewhere).", HelpName = "dir" };
+        var format = OneOf(new Option<string>("--format") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" }, new[] { "text", "json" });
+        var faults = FaultsOption();
 
         var cmd = new Command("explore", "Explore schedules of variants under configurations; print the matrix, each violation with its replay token.");
-        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format })
+        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults })
             cmd.Options.Add(o);
+        // The tasks must fit the machine: found at parse time, so the usage is shown with the message.
+        cmd.Validators.Add(r =>
+        {
+            // An option not given has no result yet while the command is validated: take its default.
+            // A value that did not parse has its own error already (and asking for it would throw).
+            int n;
+            try { n = r.GetResult(cpus) is null ? DefaultCpus : r.GetValue(cpus); }
+            catch (InvalidOperationException) { return; }
+            if (r.GetValue(tasks) is string t && TaskList.IsMatch(t) && n is >= 1 and <= 64)
+                foreach (var task in t.Split(','))
+                {
+                    var f = task.Split(':');
+                    if (!int.TryParse(f[^2], NumberStyles.None, Inv, out int cpu) || cpu >= n)
+                    {
+                        r.AddError($"--tasks: task {string.Join(':', f[..^3])} is on CPU {f[^2]}, but --cpus {n} has CPUs 0 to {n - 1}");
+                        return;
+                    }
+                }
+        });
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(reportDir) is DirectoryInfo dir && !TryCreateReportDir(dir, out string problem))
+                return UsageError(pr, stderr, problem);
             var strategyNames = (pr.GetValue(strategies) is { Length: > 0 } s ? s : new[] { "portfolio" })
                 .SelectMany(x => x == "portfolio" ? new[] { "dfs", "pct" } : new[] { x }).Distinct().ToArray();
             var options = new ExploreOptions
@@ -71,15 +88,43 @@ public static partial class Program
                 MaxSteps = pr.GetValue(maxSteps),
                 TimeLimitSeconds = pr.GetValue(timeLimit),
                 StopOnFirstBug = pr.GetValue(stop),
+                Faults = ParseFaults(pr.GetValue(faults)),
             };
-            return RunExplore(stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir));
+            return RunExplore(pr, stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir));
         });
         return cmd;
     }
 
-    private static Option<int> Positive(Option<int> o, int max) => Check(o, v => v < 1 || v > max ? $"{o.Name} must be between 1 and {max}" : null);
+    private const int DefaultCpus = 2;
 
-    private static Option<int> NonNegative(Option<int> o) => Check(o, v => v < 0 ? $"{o.Name} must not be negative" : null);
+    private static readonly string[] TaskKinds = { "hcall", "hog", "kworker", "netwq", "spin" };
+
+    private static readonly System.Text.RegularExpressions.Regex TaskList = new(
+        $@"^[^,:]+(:[^,:]+)*:({string.Join('|', TaskKinds)}):\d+:\d+(,[^,:]+(:[^,:]+)*:({string.Join('|', TaskKinds)}):\d+:\d+)*$");
+
+    /// <summary>
+    /// Makes sure the report directory can be written before exploring (a file in its place, or a
+    /// place that cannot be created, is the user's input, found before any work is done).
+    /// </summary>
+    private static bool TryCreateReportDir(DirectoryInfo dir, out string problem)
+    {
+        problem = "";
+        if (File.Exists(dir.FullName))
+        {
+            problem = $"--report-dir: '{dir.FullName}' is a file, not a directory";
+            return false;
+        }
+        try
+        {
+            dir.Create();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            problem = $"--report-dir: cannot create '{dir.FullName}': {e.Message}";
+            return false;
+        }
+    }
 
     /// <summary>
     /// Adds a range check. A value that did not even parse already has its own error, and asking
@@ -98,7 +143,7 @@ public static partial class Program
         return o;
     }
 
-    private static int RunExplore(TextWriter o, TextWriter err, ExploreOptions options, string format, DirectoryInfo? reportDir)
+    private static int RunExplore(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ExploreOptions options, string format, DirectoryInfo? reportDir)
     {
         // Live progress goes to stderr as a plain line every few seconds (redirected output and CI
         // read it as it is); the report itself goes to stdout.
@@ -128,14 +173,12 @@ public static partial class Program
         }
         catch (ArgumentException e)
         {
-            // A workload the kernel refuses (a task on a CPU that does not exist, say): the user's input.
-            err.WriteLine($"xen-harness: {e.Message}");
-            return ExitUsage;
+            // A workload the kernel refuses (a task kind it does not know, say): the user's input.
+            return UsageError(pr, err, $"explore: {e.Message}");
         }
-        catch (Exception e) when (e is InvalidOperationException or ReplayDivergenceException)
+        catch (ScheduleFailedException e)
         {
-            err.WriteLine($"xen-harness: {e.Message}");
-            return ExitInternal;
+            return InternalError(o, err, e);
         }
         if (format == "json")
             o.WriteLine(JsonSerializer.Serialize(cells.Select(ToJson), new JsonSerializerOptions { WriteIndented = true }));
@@ -147,6 +190,19 @@ public static partial class Program
         int passed = cells.Count(c => c.Skipped is null && c.Violations.Count == 0);
         o.WriteLine($"harness: {passed} passed, {failed} failed");
         return failed > 0 ? ExitViolation : ExitOk;
+    }
+
+    /// <summary>A schedule failed inside the simulator or the port: say where, how to replay it, and what ran up to it.</summary>
+    private static int InternalError(TextWriter o, TextWriter err, ScheduleFailedException e)
+    {
+        err.WriteLine($"xen-harness: {e.Message}");
+        if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1" && e.InnerException is not null) err.WriteLine(e.InnerException);
+        o.WriteLine($"INTERNAL ERROR {e.Message}");
+        o.WriteLine($"  token   {e.Token.Encode()}");
+        o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {e.Token.Encode()}");
+        o.WriteLine("  trace so far:");
+        TraceTable.Write(new IndentedWriter(o), e.Result.Machine.Trace.Entries, Array.Empty<long>(), 40);
+        return ExitInternal;
     }
 
     private static bool LiveProgress(TextWriter err) =>
@@ -213,49 +269,61 @@ public static partial class Program
 
     private static Command ReplayCommand(TextWriter stdout, TextWriter stderr)
     {
-        var token = new Option<string?>("--token") { Description = "A replay token (xh1.…) from explore." };
-        var file = new Option<FileInfo?>("--trace-file") { Description = "A bug-NNNN.trace.json written by explore --report-dir." };
+        var token = new Option<string?>("--token") { Description = "A replay token (xh1.…) from explore.", HelpName = "xh1.…" };
+        var file = new Option<FileInfo?>("--trace-file") { Description = "A bug-NNNN.trace.json written by explore --report-dir.", HelpName = "file" };
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row." };
         var cmd = new Command("replay", "Re-run one schedule exactly and print its trace table and verdict.") { token, file, verbose };
-        cmd.Validators.Add(r =>
-        {
-            if ((r.GetValue(token) is null) == (r.GetValue(file) is null))
-                r.AddError("give exactly one of --token and --trace-file");
-        });
+        cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
-            if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), stderr, out var t))
-                return ExitUsage;
-            return RunReplay(stdout, stderr, t!, pr.GetValue(verbose) ? 0 : 40);
+            if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), out var t, out string problem))
+                return UsageError(pr, stderr, problem);
+            return RunReplay(pr, stdout, stderr, t!, TokenSource(pr, file), pr.GetValue(verbose) ? 0 : 40);
         });
         return cmd;
     }
 
-    private static bool TryReadToken(string? text, FileInfo? file, TextWriter err, out ReplayToken? token)
+    private static void ExactlyOneSource(System.CommandLine.Parsing.CommandResult r, Option<string?> token, Option<FileInfo?> file)
+    {
+        if ((r.GetValue(token) is null) == (r.GetValue(file) is null))
+            r.AddError("give exactly one of --token <xh1.…> and --trace-file <file>");
+    }
+
+    /// <summary>The token given, or read from a trace file; a problem is one line naming the option.</summary>
+    private static bool TryReadToken(string? text, FileInfo? file, out ReplayToken? token, out string problem)
     {
         token = null;
+        string option = file is null ? "--token" : "--trace-file";
         if (file is not null)
         {
             try
             {
                 using var doc = JsonDocument.Parse(File.ReadAllText(file.FullName));
-                text = doc.RootElement.GetProperty("token").GetString();
+                text = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String
+                    ? t.GetString()
+                    : throw new InvalidDataException("it has no \"token\" string (expected a bug-NNNN.trace.json written by explore --report-dir)");
             }
-            catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidDataException)
             {
-                err.WriteLine($"xen-harness: cannot read trace file '{file.Name}': {e.Message}");
+                problem = $"--trace-file: cannot read '{file.FullName}': {OneLine(e.Message)}";
                 return false;
             }
         }
         if (!ReplayToken.TryDecode(text ?? "", out token, out string error))
         {
-            err.WriteLine($"xen-harness: {error}");
+            problem = $"{option}: {error}";
             return false;
         }
+        problem = "";
         return true;
     }
 
-    private static int RunReplay(TextWriter o, TextWriter err, ReplayToken token, int rows)
+    private static string OneLine(string s) => string.Join(' ', s.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
+
+    // Which option the token came from: what a problem with it names.
+    private static string TokenSource(System.CommandLine.ParseResult pr, Option<FileInfo?> file) => pr.GetValue(file) is null ? "--token" : "--trace-file";
+
+    private static int RunReplay(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ReplayToken token, string source, int rows)
     {
         (Scenario Workload, KernelConfig Config, ExecutionResult Result) r;
         try
@@ -264,8 +332,7 @@ public static partial class Program
         }
         catch (ArgumentException e)
         {
-            err.WriteLine($"xen-harness: {e.Message}");
-            return ExitUsage;
+            return UsageError(pr, err, $"{source}: {e.Message}");
         }
         catch (ReplayDivergenceException e)
         {
@@ -274,7 +341,7 @@ public static partial class Program
         }
         var x = r.Result;
         var result = new ScenarioResult(r.Workload, token.Variant, r.Config, ScenarioRunner.Cmdline(r.Workload, token.Variant, r.Config),
-            x.Run, x.Violations, x.MaxHypercallLatencyNs, x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices);
+            x.Run, x.Violations, x.MaxHypercallLatencyNs, x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices) { Faults = Explorer.FaultsOf(token) };
         Print(o, result, rows);
         if (x.Run.Outcome == RunOutcome.InternalError)
             return ExitInternal;
@@ -283,18 +350,14 @@ public static partial class Program
 
     private static Command MinimizeCommand(TextWriter stdout, TextWriter stderr)
     {
-        var token = new Option<string?>("--token") { Description = "The failing schedule's replay token." };
-        var file = new Option<FileInfo?>("--trace-file") { Description = "Or its bug-NNNN.trace.json." };
+        var token = new Option<string?>("--token") { Description = "The failing schedule's replay token.", HelpName = "xh1.…" };
+        var file = new Option<FileInfo?>("--trace-file") { Description = "Or its bug-NNNN.trace.json.", HelpName = "file" };
         var cmd = new Command("minimize", "Shrink a failing schedule's choice list while it still breaks the same invariant.") { token, file };
-        cmd.Validators.Add(r =>
-        {
-            if ((r.GetValue(token) is null) == (r.GetValue(file) is null))
-                r.AddError("give exactly one of --token and --trace-file");
-        });
+        cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
-            if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), stderr, out var t))
-                return ExitUsage;
+            if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), out var t, out string problem))
+                return UsageError(pr, stderr, problem);
             try
             {
                 var m = Minimizer.Minimize(t!);
@@ -306,8 +369,11 @@ public static partial class Program
             }
             catch (ArgumentException e)
             {
-                stderr.WriteLine($"xen-harness: {e.Message}");
-                return ExitUsage;
+                return UsageError(pr, stderr, $"{TokenSource(pr, file)}: {e.Message}");
+            }
+            catch (ScheduleFailedException e)
+            {
+                return InternalError(stdout, stderr, e);
             }
         });
         return cmd;

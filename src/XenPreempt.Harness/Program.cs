@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
@@ -17,25 +18,33 @@ public static partial class Program
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = BuildCommand(stdout, stderr);
-        var parse = root.Parse(args);
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        // Anything a command lets escape is a bug of ours, not of the user's input: exit 3, never
+        // System.CommandLine's default handler (which would exit 1, as for a usage error).
+        try
+        {
+            var root = BuildCommand(stdout, stderr);
+            var parse = root.Parse(args);
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            stderr.WriteLine($"xen-harness: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1") stderr.WriteLine(e);
+            return ExitInternal;
+        }
     }
 
     private static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("xen-harness: runs the reference port of the Linux Xen hypercall/upcall path on a deterministic simulated multi-CPU machine.");
 
-        var name = new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) };
-        name.AcceptOnlyFromAmong(Scenarios.All.Select(s => s.Name).ToArray());
-        var variant = new Option<string>("--variant") { Description = "Variant of the path (see 'list').", Required = true };
-        variant.AcceptOnlyFromAmong(VariantNames());
-        var config = new Option<string>("--config") { Description = "Kernel configuration (see 'list').", Required = true };
-        config.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for the decisions the scenario's script leaves open." };
+        var name = OneOf(new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) }, Scenarios.All.Select(s => s.Name).ToArray());
+        var variant = OneOf(new Option<string>("--variant") { Description = "Variant of the path (see 'list').", Required = true }, VariantNames());
+        var config = OneOf(new Option<string>("--config") { Description = "Kernel configuration (see 'list').", Required = true }, KernelConfigs.All.Select(c => c.Name).ToArray());
+        var seed = OptionalSeed("Seed for the decisions the scenario's script leaves open (and, with --faults, for where faults strike; default 1).");
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row, not only the last ones." };
-        var rows = new Option<int>("--rows") { Description = "Trace rows to print (default 40).", DefaultValueFactory = _ => 40 };
-        Check(rows, v => v < 1 ? "--rows must be at least 1" : null);
+        var rows = IntOption("--rows", "Trace rows to print (default 40).", 40, 1, int.MaxValue);
+        var faults = FaultsOption();
 
         var scenario = new Command("scenario", "Run one named failure scenario and print its per-CPU trace and verdict.");
         scenario.Arguments.Add(name);
@@ -44,8 +53,9 @@ public static partial class Program
         scenario.Options.Add(seed);
         scenario.Options.Add(verbose);
         scenario.Options.Add(rows);
+        scenario.Options.Add(faults);
         scenario.SetAction(pr => RunScenario(stdout, stderr, pr.GetValue(name)!, pr.GetValue(variant)!, pr.GetValue(config)!,
-            pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows)));
+            pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows), ParseFaults(pr.GetValue(faults))));
 
         var list = new Command("list", "List scenarios, variants and configurations.");
         list.SetAction(_ => ListAll(stdout));
@@ -57,6 +67,9 @@ public static partial class Program
         root.Subcommands.Add(SelftestCommand(stdout));
         root.Subcommands.Add(AgreementCommand(stdout, stderr));
         root.Subcommands.Add(list);
+        // No command at all: say so on one line (System.CommandLine would add a second line for
+        // whatever else was given), with the usage.
+        root.SetAction(pr => UsageError(pr, stderr, $"xen-harness: give a command ({string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"));
         return root;
     }
 
@@ -77,10 +90,13 @@ public static partial class Program
         o.WriteLine("Configurations:");
         foreach (var c in KernelConfigs.All)
             o.WriteLine($"  {c.Name,-18} {c.Description}");
+        o.WriteLine("Faults (--faults):");
+        foreach (var f in FaultOptions.All.Where(f => !f.Hidden))
+            o.WriteLine($"  {f.Name,-18} {f.Description}");
         return ExitOk;
     }
 
-    private static int RunScenario(TextWriter o, TextWriter err, string name, string variant, string configName, ulong? seed, int rows)
+    private static int RunScenario(TextWriter o, TextWriter err, string name, string variant, string configName, ulong? seed, int rows, IReadOnlyList<string> faults)
     {
         var scenario = Scenarios.Find(name)!;
         var config = KernelConfigs.Find(configName)!;
@@ -92,7 +108,7 @@ public static partial class Program
         ScenarioResult r;
         try
         {
-            r = ScenarioRunner.Run(scenario, variant, config, seed);
+            r = ScenarioRunner.Run(scenario, variant, config, seed, faults: faults);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -114,6 +130,8 @@ public static partial class Program
         o.WriteLine($"variant  {r.Variant}");
         o.WriteLine($"config   {r.Config.Name}: {r.Config.Description} [{string.Join(' ', r.Config.Symbols)}]");
         o.WriteLine($"cmdline  {r.Cmdline}");
+        if (r.Faults.Count > 0)
+            o.WriteLine($"faults   {string.Join(", ", r.Faults)}");
         o.WriteLine();
         TraceTable.Write(o, r.Trace, r.Violations.Select(v => v.Step).ToHashSet(), rows);
         o.WriteLine();
@@ -124,6 +142,11 @@ public static partial class Program
         o.WriteLine($"outcome  {r.Run.Outcome} after {r.Run.Steps.ToString(inv)} steps, {(r.Run.TimeNs / 1_000_000.0).ToString("F1", inv)} ms simulated{(r.Run.Message is null ? "" : ": " + r.Run.Message)}");
         o.WriteLine($"max hypercall latency  {(r.MaxHypercallLatencyNs / 1_000_000.0).ToString("F1", inv)} ms after need_resched");
         o.WriteLine($"choices  {r.Choices.Count.ToString(inv)} decisions; trace hash {r.TraceHash:x16}");
+        if (r.Run.Outcome == RunOutcome.InternalError)
+        {
+            o.WriteLine($"verdict  INTERNAL ERROR: {r.Run.Message} (the trace above is the run up to it)");
+            return;
+        }
         if (r.Violations.Count == 0)
         {
             o.WriteLine("verdict  OK: no invariant violated");

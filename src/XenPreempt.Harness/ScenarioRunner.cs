@@ -19,6 +19,9 @@ public sealed record ScenarioResult(
     IReadOnlyList<string> Console,
     IReadOnlyList<ChoiceRecord> Choices)
 {
+    /// <summary>The faults the run was given (<see cref="FaultOptions"/> names).</summary>
+    public IReadOnlyList<string> Faults { get; init; } = Array.Empty<string>();
+
     public bool Passed => Violations.Count == 0 && Run.Outcome == RunOutcome.Completed;
 }
 
@@ -43,17 +46,26 @@ public static class ScenarioRunner
     /// random (injections stay scripted).
     /// </summary>
     /// <param name="build">A build of the port to run instead of the configuration's own (e.g. after code fixes).</param>
-    public static ScenarioResult Run(Scenario scenario, string variant, KernelConfig config, ulong? seed = null, IReadOnlyList<int>? replay = null, PortBuild? build = null)
+    /// <param name="faults">
+    /// Faults to inject (<see cref="FaultOptions"/> names): up to <see cref="FaultOptions.ScenarioBudget"/>
+    /// of them, placed by a fault oracle seeded with <paramref name="seed"/> (1 if none); the script
+    /// and the other decisions stay as they are.
+    /// </param>
+    public static ScenarioResult Run(Scenario scenario, string variant, KernelConfig config, ulong? seed = null, IReadOnlyList<int>? replay = null, PortBuild? build = null,
+        IReadOnlyList<string>? faults = null)
     {
         if (!KernelConfigs.Supports(variant, config))
             throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
         build ??= PortBuilder.Get(config);
-        string cmdline = Cmdline(scenario, variant, config);
-        IChoiceOracle oracle = replay is not null
-            ? new ScriptedOracle(replay)
-            : scenario.Script(new RuleOracle(seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null));
-        var x = Exploration.Execution.Run(build, cmdline, scenario.Machine, oracle);
+        faults ??= Array.Empty<string>();
+        string cmdline = Cmdline(FaultOptions.ApplyToWorkload(scenario, faults), variant, config);
+        IChoiceOracle? fallback = seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null;
+        if (faults.Count > 0)
+            fallback = new FaultOracle(fallback ?? DefaultOracle.Instance, seed ?? 1, FaultOptions.ScenarioProbability);
+        IChoiceOracle oracle = replay is not null ? new ScriptedOracle(replay) : scenario.Script(new RuleOracle(fallback));
+        var machine = FaultOptions.ApplyToMachine(scenario.Machine, faults, FaultOptions.ScenarioBudget);
+        var x = Exploration.Execution.Run(build, cmdline, machine, oracle);
         return new ScenarioResult(scenario, variant, config, cmdline, x.Run, x.Violations, x.MaxHypercallLatencyNs,
-            x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices);
+            x.TraceHash, x.Machine.Trace.Entries, x.Machine.Console, x.Choices) { Faults = faults };
     }
 }

@@ -19,6 +19,8 @@ public enum ChoiceKind : byte
     Migrate,
     /// <summary>How long a hypercall runs, in chunks.</summary>
     HypercallLength,
+    /// <summary>Whether, and where, a fault strikes (only offered when faults are enabled: see <see cref="Faults"/>).</summary>
+    InjectFault,
 }
 
 /// <summary>
@@ -63,10 +65,9 @@ public sealed class RandomOracle : IChoiceOracle
     {
         if (choice.Options <= 1)
             return 0;
-        // Injections are rare events: a uniform coin would flood the run with them.
-        // Injections are rare events: a uniform pick would flood the run with them. Option 0 is
-        // "nothing"; when something is injected, any of the other options is equally likely.
-        if (choice.Kind is ChoiceKind.InjectEvent or ChoiceKind.InjectException)
+        // Injections and faults are rare events: a uniform pick would flood the run with them. Option
+        // 0 is "nothing"; when something is injected, any of the other options is equally likely.
+        if (choice.Kind is ChoiceKind.InjectEvent or ChoiceKind.InjectException or ChoiceKind.InjectFault)
             return NextDouble() < _injectionProbability ? 1 + (int)(Next() % (ulong)(choice.Options - 1)) : 0;
         return (int)(Next() % (ulong)choice.Options);
     }
@@ -153,6 +154,25 @@ public sealed class RecordingOracle : IChoiceOracle
         Log.Add(new ChoiceRecord(choice.Kind, choice.Options, index, choice.Default));
         return index;
     }
+}
+
+/// <summary>
+/// Decides where faults strike (<see cref="ChoiceKind.InjectFault"/>) from its own seeded generator,
+/// rarely; every other choice is the inner oracle's. A scripted scenario keeps its script and gets
+/// seeded faults on top.
+/// </summary>
+public sealed class FaultOracle : IChoiceOracle
+{
+    private readonly IChoiceOracle _inner;
+    private readonly RandomOracle _faults;
+
+    public FaultOracle(IChoiceOracle inner, ulong seed, double probability)
+    {
+        _inner = inner;
+        _faults = new RandomOracle(seed, probability);
+    }
+
+    public int Choose(in Choice choice) => choice.Kind == ChoiceKind.InjectFault ? _faults.Choose(choice) : _inner.Choose(choice);
 }
 
 /// <summary>A replay asked for a decision the run no longer offers.</summary>

@@ -12,7 +12,7 @@ public sealed partial class Machine
     /// </summary>
     /// <param name="name">The hypercall, for the trace.</param>
     /// <param name="chunks">How much work it is, in chunks of <see cref="MachineConfig.HypercallChunkNs"/>.</param>
-    /// <returns>The hypercall's result (0).</returns>
+    /// <returns>The hypercall's result: 0, or a negative Xen errno when a <see cref="Faults.HypercallFailure"/> fault strikes.</returns>
     public long Hypercall(string name, long chunks)
     {
         var me = CurrentThread;
@@ -23,6 +23,12 @@ public sealed partial class Machine
             Advance(me.Cpu!, Config.HypercallChunkNs);
             remaining--;
             Boundary(me, "xen:" + name);
+            FaultPoint(me, "xen:" + name);
+            if (remaining > 0 && HypercallFault("xen:" + name) is long error and < 0)
+            {
+                Trace.Record("hypercall", $"{name} done: {error} ({(error == -XenErrno.EAGAIN ? "EAGAIN" : "EFAULT")}, injected failure, {remaining} chunks left)");
+                return error;
+            }
             InjectionPoint(me, "xen:" + name);
             if (remaining > 0 && me.Cpu!.EventsNeedDelivery)
             {

@@ -19,10 +19,23 @@ public sealed record MachineConfig
     public long LockstepWindowNs { get; init; } = 1_000_000;
     public long MaxSteps { get; init; } = 2_000_000;
     public long MaxTimeNs { get; init; } = 120_000_000_000;
+    /// <summary>
+    /// Wall-clock time the guest may run without reaching a single step (a loop in guest code with no
+    /// primitive in it) before the run ends as an internal error. Only a broken guest ever gets near it.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>How many external device events the oracle may inject.</summary>
     public int EventBudget { get; init; }
     /// <summary>How many tracing exceptions the oracle may inject at traceable sites.</summary>
     public int ExceptionBudget { get; init; }
+    /// <summary>The faults the oracle may inject (none: no fault choice is ever offered).</summary>
+    public Faults Faults { get; init; }
+    /// <summary>How many faults the oracle may inject in one run, all kinds together.</summary>
+    public int FaultBudget { get; init; }
+    /// <summary>How many device events one event storm raises.</summary>
+    public int StormEvents { get; init; } = 32;
+    /// <summary>The step at which <see cref="Faults.InternalError"/> fails a machine assertion.</summary>
+    public long InternalErrorStep { get; init; } = 20;
     /// <summary>Take a snapshot of every vCPU for each trace entry (the trace table needs it).</summary>
     public bool RecordCpuViews { get; init; } = true;
 }
@@ -84,6 +97,7 @@ public sealed partial class Machine
             Cpus[i] = new Vcpu(i, config.TickNs);
         _eventBudget = config.EventBudget;
         _exceptionBudget = config.ExceptionBudget;
+        _faultBudget = config.FaultBudget;
         Trace = new TraceLog(this);
     }
 
@@ -147,15 +161,47 @@ public sealed partial class Machine
             t.Start();
 
         initial[0].Baton.Release();
-        _finished.Wait();
+        WaitUntilFinished();
 
         // Unwind every parked thread: each wakes, sees _stopping, and throws out of the guest code.
         foreach (var t in _threads.ToArray())
             t.Baton.Release();
         foreach (var t in _threads.ToArray())
-            t.Join();
+            if (!_stalled)
+                t.Join();
+            else
+                t.Join(TimeSpan.FromSeconds(1)); // the stuck one never unwinds: do not wait for it
         return _result!;
     }
+
+    // The step and time limits end every guest that steps; a guest stuck between two steps is
+    // caught here. Its OS thread cannot be stopped: it is left behind (a background thread) and the
+    // run ends as an internal error.
+    private void WaitUntilFinished()
+    {
+        var poll = TimeSpan.FromMilliseconds(Math.Clamp(Config.StallTimeout.TotalMilliseconds / 4, 1, 1000));
+        long lastSteps = -1;
+        var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
+        while (!_finished.Wait(poll))
+        {
+            long steps = Steps;
+            if (steps != lastSteps)
+            {
+                lastSteps = steps;
+                sinceProgress.Restart();
+            }
+            else if (sinceProgress.Elapsed >= Config.StallTimeout && !_stopping)
+            {
+                _stopping = true;
+                _result = new RunResult(RunOutcome.InternalError, Steps, NowNs,
+                    $"the guest made no step for {Config.StallTimeout.TotalSeconds:0.###} s of wall-clock time (a loop without a primitive?)", null);
+                _stalled = true;
+                _finished.Set();
+            }
+        }
+    }
+
+    private bool _stalled;
 
     /// <summary>
     /// A primitive boundary in guest code: time passes, the oracle may let another vCPU run, and
@@ -332,6 +378,7 @@ public sealed partial class Machine
 
     private void DeliverPending(SimThread me, string site, StepFlags flags)
     {
+        FaultPoint(me, site);
         if ((flags & StepFlags.Traceable) != 0)
             InjectionPoint(me, site);
         if ((flags & StepFlags.Traceable) != 0 && _exceptionBudget > 0 && Choose(ChoiceKind.InjectException, 2, 0, site) == 1)
@@ -350,6 +397,7 @@ public sealed partial class Machine
     /// </summary>
     private void InjectionPoint(SimThread me, string site)
     {
+        OfferEventFault(site);
         if (_eventBudget <= 0)
             return;
         int pick = Choose(ChoiceKind.InjectEvent, Cpus.Length + 1, 0, site);
@@ -370,7 +418,9 @@ public sealed partial class Machine
         bool savedMask = cpu.UpcallMask;
         cpu.UpcallMask = true;
         var frame = new UpcallFrame(inHypercall, savedMask);
+        me.UpcallDepth++;
         Guest.EventCallback(frame);
+        me.UpcallDepth--;
         me.Cpu!.UpcallMask = savedMask;
     }
 

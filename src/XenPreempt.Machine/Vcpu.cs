@@ -51,6 +51,14 @@ public sealed class Vcpu
         UpcallPending = true;
     }
 
+    /// <summary>Sets upcall-pending with no port behind it: a spurious upcall.</summary>
+    internal void RaiseSpurious() => UpcallPending = true;
+
+    internal bool IsPending(EventPort port) => (_pendingPorts & (1 << (int)port)) != 0;
+
+    /// <summary>Device events an event storm still has to raise on this vCPU.</summary>
+    internal int StormLeft;
+
     /// <summary>Sends an event to this vCPU (EVTCHNOP_send from another vCPU).</summary>
     public void Notify(EventPort port) => Raise(port);
 
@@ -86,6 +94,8 @@ public sealed class SimThread
     public bool Exited { get; internal set; }
     /// <summary>The stack has started running its body.</summary>
     internal bool HasRun;
+    /// <summary>How many event callbacks this stack is inside (interrupt context, as the hardware sees it).</summary>
+    internal int UpcallDepth;
     /// <summary>A NextCpu choice started this stack: its first boundary is that choice, not a new one.</summary>
     internal bool ChosenToStart;
 
@@ -100,6 +110,8 @@ public sealed class SimThread
 
     /// <summary>Waits until this stack's body has unwound (the run is over for it).</summary>
     internal void Join() => _done.Wait();
+
+    internal bool Join(TimeSpan timeout) => _done.Wait(timeout);
 
     private bool _started;
     private readonly ManualResetEventSlim _done = new(false);

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: MIT
-using System;
-using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Xunit;
@@ -50,16 +47,8 @@ public class DeterminismTests
         var inProcessRun = ScenarioRunner.Run(Scenarios.Find("c1")!, "june2023", KernelConfigs.Find("dynamic-full")!, seed: 11);
         string Hash()
         {
-            var harness = Path.Combine(AppContext.BaseDirectory, "xen-harness.dll");
-            var psi = new ProcessStartInfo("dotnet", new[] { harness, "scenario", "c1", "--variant", "june2023", "--config", "dynamic-full", "--seed", "11" })
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.Equal(inProcessRun.Violations.Count > 0 ? Program.ExitViolation : Program.ExitOk, p.ExitCode);
+            var (code, output, _) = HarnessProcess.Run(null, "scenario", "c1", "--variant", "june2023", "--config", "dynamic-full", "--seed", "11");
+            Assert.Equal(inProcessRun.Violations.Count > 0 ? Program.ExitViolation : Program.ExitOk, code);
             var m = Regex.Match(output, "trace hash ([0-9a-f]{16})");
             Assert.True(m.Success, output);
             return m.Groups[1].Value;

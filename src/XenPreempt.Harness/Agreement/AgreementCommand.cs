@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 using System;
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -13,19 +14,18 @@ public static partial class Program
 {
     private static Command AgreementCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = new Option<string[]>("--variant") { Description = "Rows (default: every variant and every mutant of our fix).", AllowMultipleArgumentsPerToken = true };
-        variants.AcceptOnlyFromAmong(AgreementCheck.DefaultVariants().ToArray());
-        var configs = new Option<string[]>("--config") { Description = "Runtime configurations (default: all; grouped into builds by their Kconfig symbols).", AllowMultipleArgumentsPerToken = true };
-        configs.AcceptOnlyFromAmong(KernelConfigs.All.Select(c => c.Name).ToArray());
+        var variants = OneOf(new Option<string[]>("--variant") { Description = "Rows (default: every variant and every mutant of our fix).", AllowMultipleArgumentsPerToken = true },
+            AgreementCheck.DefaultVariants());
+        var configs = OneOf(new Option<string[]>("--config") { Description = "Runtime configurations (default: all; grouped into builds by their Kconfig symbols).", AllowMultipleArgumentsPerToken = true },
+            KernelConfigs.All.Select(c => c.Name).ToArray());
         var noFixes = new Option<bool>("--no-fixes") { Description = "Leave out the rows of the historical variants after the analyzers' code fixes." };
-        var bound = NonNegative(new Option<int>("--preemption-bound") { Description = "DFS preemption bound (default 2).", DefaultValueFactory = _ => 2 });
-        var injections = NonNegative(new Option<int>("--max-injections") { Description = "Device events and breakpoints the oracle may inject, each (default 1).", DefaultValueFactory = _ => 1 });
-        var dfs = new Option<long>("--dfs-iterations") { Description = "DFS schedules per variant and runtime configuration (default 100).", DefaultValueFactory = _ => new AgreementOptions().DfsIterations };
-        Check(dfs, v => v < 0 ? "--dfs-iterations must be at least 0" : null);
-        var pct = new Option<long>("--pct-iterations") { Description = "PCT schedules per variant and runtime configuration (default 50).", DefaultValueFactory = _ => new AgreementOptions().PctIterations };
-        Check(pct, v => v < 0 ? "--pct-iterations must be at least 0" : null);
-        var depth = Positive(new Option<int>("--pct-depth") { Description = "PCT depth d (default 3).", DefaultValueFactory = _ => 3 }, 100);
-        var seed = new Option<ulong>("--seed") { Description = "Seed for pct (default 1).", DefaultValueFactory = _ => 1UL };
+        var defaults = new AgreementOptions();
+        var bound = IntOption("--preemption-bound", "DFS preemption bound (default 2).", defaults.PreemptionBound, 0, int.MaxValue);
+        var injections = IntOption("--max-injections", "Device events and breakpoints the oracle may inject, each (default 1).", defaults.MaxInjections, 0, int.MaxValue);
+        var dfs = LongOption("--dfs-iterations", $"DFS schedules per variant and runtime configuration (default {defaults.DfsIterations}).", defaults.DfsIterations, 0);
+        var pct = LongOption("--pct-iterations", $"PCT schedules per variant and runtime configuration (default {defaults.PctIterations}).", defaults.PctIterations, 0);
+        var depth = IntOption("--pct-depth", "PCT depth d (default 3).", defaults.PctDepth, 1, 100);
+        var seed = SeedOption("Seed for pct (default 1).", defaults.Seed);
         var write = new Option<FileInfo?>("--write") { Description = "Write the matrix as Markdown to this file (docs/agreement.md)." };
         var check = new Option<FileInfo?>("--check") { Description = "Compare the matrix with this file (docs/agreement.md); exit 2 if it differs." };
 
@@ -49,18 +49,18 @@ public static partial class Program
                 PctDepth = pr.GetValue(depth),
                 Seed = pr.GetValue(seed),
             };
-            return RunAgreement(stdout, stderr, options, pr.GetValue(write), pr.GetValue(check));
+            return RunAgreement(pr, stdout, stderr, options, pr.GetValue(write), pr.GetValue(check));
         });
         return cmd;
     }
 
-    private static int RunAgreement(TextWriter o, TextWriter err, AgreementOptions options, FileInfo? write, FileInfo? check)
+    private static int RunAgreement(ParseResult pr, TextWriter o, TextWriter err, AgreementOptions options, FileInfo? write, FileInfo? check)
     {
         if (check is not null && !check.Exists)
-        {
-            err.WriteLine($"xen-harness: --check: no such file '{check.FullName}'");
-            return ExitUsage;
-        }
+            return UsageError(pr, err, $"--check: no such file '{check.FullName}' (the committed matrix, docs/agreement.md)");
+        // Refuse a place the file cannot go before spending minutes on the matrix.
+        if (write is not null && (Directory.Exists(write.FullName) || (write.Directory is { } parent && File.Exists(parent.FullName))))
+            return UsageError(pr, err, $"--write: '{write.FullName}' is not a file path that can be written (a directory, or under a file)");
         var clock = Stopwatch.StartNew();
         AgreementResult result;
         try

@@ -44,8 +44,21 @@ public sealed record ExploreOptions
     public long MaxSteps { get; init; } = 20_000;
     public double TimeLimitSeconds { get; init; } = 10;
     public bool StopOnFirstBug { get; init; }
+    /// <summary>Faults to inject (names from <see cref="FaultOptions"/>, canonical order); each run may inject up to <see cref="MaxInjections"/>.</summary>
+    public IReadOnlyList<string> Faults { get; init; } = Array.Empty<string>();
     /// <summary>How often progress is reported: a live display wants it often, a log every few seconds.</summary>
     public double ProgressIntervalSeconds { get; init; } = 5;
+}
+
+/// <summary>
+/// A schedule ended in an internal error (the simulator or the port threw, or a replay diverged):
+/// carries the run so far and the token that replays it.
+/// </summary>
+public sealed class ScheduleFailedException(string message, ReplayToken token, ExecutionResult result)
+    : Exception(message, result.Run.Error)
+{
+    public ReplayToken Token { get; } = token;
+    public ExecutionResult Result { get; } = result;
 }
 
 /// <summary>The first schedule that broke one invariant, with what replays it.</summary>
@@ -103,7 +116,7 @@ public static class Explorer
     {
         var bootVariant = Mutants.Parse(variant).Variant;
         var build = PortBuilder.ForVariant(config, variant);
-        string cmdline = ScenarioRunner.Cmdline(workload, bootVariant, config);
+        string cmdline = ScenarioRunner.Cmdline(FaultOptions.ApplyToWorkload(workload, o.Faults), bootVariant, config);
         var found = new Dictionary<string, FoundViolation>(StringComparer.Ordinal);
         var traces = new HashSet<ulong>();
         long schedules = 0, steps = 0, maxLatency = 0;
@@ -121,7 +134,7 @@ public static class Explorer
         foreach (var level in levels)
         {
             var strategy = CreateStrategy(strategyName, o, level.Bound);
-            var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps);
+            var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps, o.Faults);
             bound = strategyName == "dfs" ? $"b={level.Bound},i={level.Injections}" : strategy.Bound;
             while (schedules < o.Iterations && clock.Elapsed.TotalSeconds < o.TimeLimitSeconds && strategy.Next())
             {
@@ -130,12 +143,12 @@ public static class Explorer
                 steps += x.Run.Steps;
                 traces.Add(x.TraceHash);
                 maxLatency = Math.Max(maxLatency, x.MaxHypercallLatencyNs);
+                var token = new ReplayToken(variant, config.Name, WorkloadId(workload, machineConfig, o.Faults), x.Choices.Select(c => c.Index).ToArray());
                 if (x.Run.Outcome == RunOutcome.InternalError)
-                    throw new InvalidOperationException($"internal error in {variant}/{config.Name}/{strategyName} schedule {schedules}: {x.Run.Message}", x.Run.Error);
+                    throw new ScheduleFailedException($"internal error in {variant}/{config.Name}/{strategyName} schedule {schedules}: {x.Run.Message}", token, x);
                 foreach (var v in x.Violations)
                     if (!found.ContainsKey(v.Invariant))
-                        found[v.Invariant] = new FoundViolation(v, schedules, clock.Elapsed.TotalSeconds,
-                            new ReplayToken(variant, config.Name, WorkloadId(workload, machineConfig), x.Choices.Select(c => c.Index).ToArray()));
+                        found[v.Invariant] = new FoundViolation(v, schedules, clock.Elapsed.TotalSeconds, token);
                 if (progress is not null && (clock.Elapsed - lastProgress).TotalSeconds >= o.ProgressIntervalSeconds)
                 {
                     lastProgress = clock.Elapsed;
@@ -152,33 +165,53 @@ public static class Explorer
             exhaustive, found.Values.OrderBy(f => f.Schedule).ToArray(), maxLatency, null);
     }
 
-    /// <summary>The machine a workload runs on, with exploration's overrides.</summary>
-    public static MachineConfig MachineFor(Scenario workload, int cpus, int maxInjections, long maxSteps) => workload.Machine with
-    {
-        Cpus = cpus,
-        MaxSteps = maxSteps,
-        EventBudget = Math.Min(workload.Machine.EventBudget, maxInjections),
-        ExceptionBudget = Math.Min(workload.Machine.ExceptionBudget, maxInjections),
-        RecordCpuViews = true,
-    };
+    /// <summary>
+    /// The machine a workload runs on, with exploration's overrides. Faults, if any, may strike
+    /// <paramref name="maxInjections"/> times in all.
+    /// </summary>
+    public static MachineConfig MachineFor(Scenario workload, int cpus, int maxInjections, long maxSteps, IReadOnlyList<string>? faults = null) =>
+        FaultOptions.ApplyToMachine(workload.Machine with
+        {
+            Cpus = cpus,
+            MaxSteps = maxSteps,
+            EventBudget = Math.Min(workload.Machine.EventBudget, maxInjections),
+            ExceptionBudget = Math.Min(workload.Machine.ExceptionBudget, maxInjections),
+            RecordCpuViews = true,
+        }, faults ?? Array.Empty<string>(), maxInjections);
 
     // "std~2~1~20000": the workload and the machine overrides, so a token replays on the same machine.
-    // A replaced task list travels in the token too (base64url, after a fifth '~').
-    private static string WorkloadId(Scenario w, MachineConfig m)
+    // A replaced task list travels in the token too (base64url, after a fifth '~'), and the faults
+    // after a sixth (the task field then empty if the tasks are the workload's own). The injection
+    // field is the budget the run was given: the largest of its event, breakpoint and fault budgets.
+    private static string WorkloadId(Scenario w, MachineConfig m, IReadOnlyList<string> faults)
     {
-        string id = $"{w.Name}~{m.Cpus}~{Math.Max(m.EventBudget, m.ExceptionBudget)}~{m.MaxSteps}";
+        string id = $"{w.Name}~{m.Cpus}~{Math.Max(Math.Max(m.EventBudget, m.ExceptionBudget), m.FaultBudget)}~{m.MaxSteps}";
         var original = Workloads.Find(w.Name);
-        return original is not null && original.Tasks == w.Tasks
-            ? id
-            : id + "~" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(w.Tasks)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        string tasks = original is not null && original.Tasks == w.Tasks
+            ? ""
+            : Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(w.Tasks)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        if (faults.Count > 0)
+            return $"{id}~{tasks}~{FaultOptions.Encode(faults)}";
+        return tasks.Length == 0 ? id : $"{id}~{tasks}";
+    }
+
+    /// <summary>The faults a token's run was given (none for a token written before faults existed).</summary>
+    public static IReadOnlyList<string> FaultsOf(ReplayToken token)
+    {
+        var f = token.Workload.Split('~');
+        if (f.Length != 6)
+            return Array.Empty<string>();
+        return FaultOptions.TryParse(new[] { f[5] }, out var faults, out string error)
+            ? faults
+            : throw new ArgumentException($"the token's faults are malformed: {error}");
     }
 
     /// <summary>Re-runs the schedule a token names, following its choices exactly.</summary>
     public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
     {
         var f = token.Workload.Split('~');
-        var workload = (f.Length is 4 or 5 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}'");
-        if (f.Length == 5)
+        var workload = (f.Length is >= 4 and <= 6 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}' (expected <workload>~<cpus>~<injections>~<max-steps>[~<tasks>[~<faults>]], workload one of {string.Join(", ", Workloads.Names)})");
+        if (f.Length >= 5 && f[4].Length > 0)
         {
             try
             {
@@ -192,13 +225,15 @@ public static class Explorer
             }
         }
         if (!int.TryParse(f[1], out int cpus) || cpus < 1 || cpus > 64 || !int.TryParse(f[2], out int inj) || inj < 0 || !long.TryParse(f[3], out long maxSteps) || maxSteps < 1)
-            throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}'");
-        var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}'");
+            throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}' (cpus 1 to 64, injections 0 or more, max-steps 1 or more)");
+        var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}' (known: {string.Join(", ", KernelConfigs.All.Select(c => c.Name))})");
         var bootVariant = Mutants.Parse(token.Variant).Variant;
         var build = PortBuilder.ForVariant(config, token.Variant);
         if (!build.Variants.Any(v => v.Name == bootVariant))
-            throw new ArgumentException($"the token names an unknown variant '{token.Variant}'");
-        var machine = MachineFor(workload, cpus, inj, maxSteps);
+            throw new ArgumentException($"the token names an unknown variant '{token.Variant}' (known: {string.Join(", ", build.Variants.Select(v => v.Name))})");
+        var faults = FaultsOf(token);
+        var machine = MachineFor(workload, cpus, inj, maxSteps, faults);
+        workload = FaultOptions.ApplyToWorkload(workload, faults);
         return (workload, config, Execution.Run(build, ScenarioRunner.Cmdline(workload, bootVariant, config), machine, new ScriptedOracle(token.Choices)));
     }
 }

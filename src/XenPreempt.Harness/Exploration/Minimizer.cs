@@ -19,6 +19,8 @@ public static class Minimizer
     public static MinimizeResult Minimize(ReplayToken token)
     {
         var (_, _, first) = Explorer.Replay(token);
+        if (first.Run.Outcome == RunOutcome.InternalError)
+            throw new ScheduleFailedException($"internal error replaying the token: {first.Run.Message}", token, first);
         if (first.Violations.Count == 0)
             throw new ArgumentException("the token's schedule violates nothing: there is nothing to minimise");
         string invariant = first.Violations[0].Invariant;

@@ -45,13 +45,17 @@ public static partial class Linux
 
     /// <summary>
     /// A network driver's receive path that talks to Xen: e.g. mlx4 through xen-swiotlb, which issues
-    /// a (preemptible) hypercall from softirq context — the nested hypercall of the 2020 report.
+    /// a (preemptible) hypercall from softirq context — the nested hypercall of the 2020 report. If
+    /// Xen refuses the exchange, the buffer cannot be mapped for DMA and the driver drops the packet
+    /// (dma_mapping_error()), as drivers do; the work already queued stays queued.
     /// </summary>
     private static void net_rx_action()
     {
         trace("softirq", "NET_RX: queue work, driver hypercall");
         queue_work_wake_workers();
-        LinuxGuest.This.machine.Hypercall("HYPERVISOR_memory_op", 8);
+        long rc = LinuxGuest.This.machine.Hypercall("HYPERVISOR_memory_op", 8);
+        if (rc < 0)
+            trace("softirq", $"NET_RX: driver hypercall failed ({rc}): packet dropped");
     }
 
     internal static void touch_softlockup_watchdog()

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Models: what user space and kernel threads ask of the path: the toolstack (xl) issuing a long
-// IOCTL_PRIVCMD_HYPERCALL, and a pinned per-CPU kworker or an ordinary CPU-bound task competing
-// for the same CPU. Not kernel code: the load the kernel code runs under.
+// IOCTL_PRIVCMD_HYPERCALL (retried on EAGAIN, as tools/libs/ctrl's xc_domain_destroy() does),
+// a pinned per-CPU kworker or an ordinary CPU-bound task competing for the same CPU, and a
+// kernel thread stuck in a loop that never offers to yield. Not kernel code: the load the kernel
+// code runs under.
 using System;
 
 namespace XenPreempt.Kernel;
@@ -14,12 +16,32 @@ internal static class workload
         "hog" => cpu_hog,
         "kworker" => pinned_kworker,
         "netwq" => pinned_kworker,
-        _ => throw new ArgumentException($"unknown task kind '{kind}' (hcall, hog, kworker, netwq)"),
+        "spin" => spinner,
+        _ => throw new ArgumentException($"unknown task kind '{kind}' (hcall, hog, kworker, netwq, spin)"),
     };
 
-    /// <summary>xl: one long toolstack hypercall of <c>arg</c> chunks.</summary>
-    private static void xl_hypercall(task_spec spec) =>
-        Linux.privcmd_ioctl(Linux.IOCTL_PRIVCMD_HYPERCALL, new privcmd_hypercall(Linux.__HYPERVISOR_domctl, spec.arg));
+    /// <summary>
+    /// xl: one long toolstack hypercall of <c>arg</c> chunks. Xen may answer -EAGAIN ("not done,
+    /// ask again"): libxc then issues the same domctl again; any other error is returned to xl.
+    /// </summary>
+    private static void xl_hypercall(task_spec spec)
+    {
+        long ret;
+        do
+            ret = Linux.privcmd_ioctl(Linux.IOCTL_PRIVCMD_HYPERCALL, new privcmd_hypercall(Linux.__HYPERVISOR_domctl, spec.arg));
+        while (ret == -Linux.EAGAIN);
+    }
+
+    /// <summary>
+    /// A kernel thread spinning with preemption enabled that never calls cond_resched(): only an
+    /// involuntary preemption (CONFIG_PREEMPTION) takes the CPU from it; under none/voluntary the
+    /// soft-lockup watchdog reports it. Spins <c>arg</c> milliseconds; 0 spins forever.
+    /// </summary>
+    private static void spinner(task_spec spec)
+    {
+        for (long ms = 0; spec.arg == 0 || ms < spec.arg; ms++)
+            LinuxGuest.This.machine.Step("spin", Machine.StepFlags.Traceable, 1_000_000);
+    }
 
     /// <summary>A task doing <c>arg</c> milliseconds of kernel work, offering to yield after each.</summary>
     private static void cpu_hog(task_spec spec)

@@ -14,6 +14,7 @@ public static partial class Linux
 {
     public const int __HYPERVISOR_domctl = 36;
     public const int IOCTL_PRIVCMD_HYPERCALL = 0x305000;
+    public const long EAGAIN = 11;
     public const long EFAULT = 14;
 
     /// <summary>The toolstack's ioctl on /dev/xen/privcmd: dispatches to this kernel's hypercall ioctl.</summary>
@@ -45,7 +46,8 @@ public static partial class Linux
 
     /// <summary>
     /// privcmd_call(): the hypercall itself. arg0 of a domctl-like call is, in this model, how long
-    /// Xen works on it (in chunks between preemption checks).
+    /// Xen works on it (in chunks between preemption checks). Xen's result, an error included, goes
+    /// back to the ioctl's caller unchanged.
     /// </summary>
     [Hypercall]
     public static long privcmd_call(int call, long a1, long a2, long a3, long a4, long a5)
