@@ -209,7 +209,7 @@ internal sealed class PreemptFlowEngine
     /// </summary>
     private void SeedExceptionHandlers(BasicBlock block, ContextState state, HashSet<int> changed)
     {
-        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        foreach (var region in EnclosingRegions(block))
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryStatement)
                 continue;
@@ -221,14 +221,21 @@ internal sealed class PreemptFlowEngine
         }
     }
 
-    private static bool IsInsideTry(BasicBlock block)
+    private bool IsInsideTry(BasicBlock block) => EnclosingRegions(block).Any(region => region.Kind == ControlFlowRegionKind.Try);
+
+    /// <summary>
+    /// The regions around <paramref name="block"/> up to this graph's root, never beyond: the graph of a local
+    /// function or lambda whose body is half typed can hang its root under the enclosing method's regions, whose
+    /// handlers are blocks of another graph (and do not catch what the function throws anyway).
+    /// </summary>
+    private IEnumerable<ControlFlowRegion> EnclosingRegions(BasicBlock block)
     {
         for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
         {
-            if (region.Kind == ControlFlowRegionKind.Try)
-                return true;
+            yield return region;
+            if (region == _graph.Root)
+                yield break;
         }
-        return false;
     }
 
     private IEnumerable<int> AllSuccessorOrdinals(BasicBlock block)
@@ -250,7 +257,7 @@ internal sealed class PreemptFlowEngine
                 }
             }
         }
-        for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        foreach (var region in EnclosingRegions(block))
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { } tryStatement)
             {
