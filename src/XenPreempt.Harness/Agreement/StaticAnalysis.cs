@@ -5,8 +5,6 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using XenPreemptAnalyzers;
 
@@ -54,32 +52,8 @@ public static class StaticAnalysis
     }
 
     /// <summary>Every XPA pragma of the compilation's trees, one per rule id it names.</summary>
-    public static IReadOnlyList<PragmaSpan> Pragmas(Compilation compilation)
-    {
-        var pragmas = new List<PragmaSpan>();
-        foreach (var tree in compilation.SyntaxTrees)
-        {
-            var directives = tree.GetRoot().DescendantTrivia().Select(t => t.GetStructure()).OfType<PragmaWarningDirectiveTriviaSyntax>().ToList();
-            var lastLine = tree.GetText().Lines.Count;
-            for (var i = 0; i < directives.Count; i++)
-            {
-                var directive = directives[i];
-                if (!directive.DisableOrRestoreKeyword.IsKind(SyntaxKind.DisableKeyword))
-                    continue;
-                var line = directive.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
-                var why = directive.EndOfDirectiveToken.LeadingTrivia.Concat(directive.ErrorCodes.Last().GetTrailingTrivia())
-                    .FirstOrDefault(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia)).ToString();
-                foreach (var id in directive.ErrorCodes.Select(c => c.ToString().Trim()).Where(c => c.StartsWith("XPA", StringComparison.Ordinal)))
-                {
-                    var restore = directives.Skip(i + 1).FirstOrDefault(d => d.DisableOrRestoreKeyword.IsKind(SyntaxKind.RestoreKeyword)
-                        && d.ErrorCodes.Any(c => c.ToString().Trim() == id));
-                    var to = restore is null ? lastLine : restore.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
-                    pragmas.Add(new PragmaSpan(tree.FilePath, id, line, line + 1, to - 1, why));
-                }
-            }
-        }
-        return pragmas;
-    }
+    public static IReadOnlyList<PragmaSpan> Pragmas(Compilation compilation) =>
+        XpaPragmas.Scan(compilation).Select(p => new PragmaSpan(p.File, p.Rule, p.Line, p.FromLine, p.ToLine, p.Why)).ToArray();
 
     /// <summary>
     /// The source files whose code a variant runs: where the type named by the port's

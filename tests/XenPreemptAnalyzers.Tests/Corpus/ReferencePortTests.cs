@@ -84,9 +84,9 @@ public sealed class ReferencePortTests
     }
 
     /// <summary>Each <c>#pragma warning disable XPA…</c> with the lines it covers (the harness's agreement check reads them the same way).</summary>
-    private static IReadOnlyList<PragmaSpan> Pragmas(CSharpCompilation compilation) => StaticAnalysis.Pragmas(compilation);
+    private static IReadOnlyList<XpaPragmas.Found> Pragmas(CSharpCompilation compilation) => XpaPragmas.Scan(compilation);
 
-    private static bool Covers(PragmaSpan pragma, Diagnostic diagnostic)
+    private static bool Covers(XpaPragmas.Found pragma, Diagnostic diagnostic)
     {
         var span = diagnostic.Location.GetLineSpan();
         var line = span.StartLinePosition.Line + 1;
@@ -106,7 +106,7 @@ public sealed class ReferencePortTests
         Assert.True(unexplained.Length == 0, "diagnostics on the port outside a pragma of their id:\n" + string.Join("\n", unexplained));
         Assert.All(diagnostics, d => Assert.True(d.IsSuppressed, "not suppressed: " + Describe(d)));
 
-        var idle = pragmas.Where(p => !diagnostics.Any(d => Covers(p, d))).Select(p => p.ToString()).ToArray();
+        var idle = pragmas.Where(p => !diagnostics.Any(d => Covers(p, d))).Select(p => $"{p.File}({p.Line}): {p.Rule}").ToArray();
         Assert.True(idle.Length == 0, "pragmas that suppress nothing in the default configuration:\n" + string.Join("\n", idle));
 
         // Each one says which commit it reproduces, and only the historical variants carry them.
