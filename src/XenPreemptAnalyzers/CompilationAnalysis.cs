@@ -23,17 +23,19 @@ internal sealed class CompilationAnalysis
     private readonly AnalyzerConfigOptionsProvider _options;
     private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings = new();
     private readonly CallClassifier _classifier;
+    private readonly AnalysisCounters _counters;
 
-    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation)
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation, AnalysisCounters counters)
     {
         _options = options;
+        _counters = counters;
         _classifier = new CallClassifier(SettingsFor, compilation);
     }
 
     /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
-    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
+    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, AnalysisCounters counters, CancellationToken cancellationToken)
     {
-        var analysis = new CompilationAnalysis(options, compilation);
+        var analysis = new CompilationAnalysis(options, compilation, counters);
         var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var tree in compilation.SyntaxTrees)
             configuredNames.UnionWith(analysis.SettingsFor(tree).ConfiguredNames.Keys);
@@ -74,6 +76,7 @@ internal sealed class CompilationAnalysis
         var settings = SettingsFor(context.OperationBlocks[0].Syntax.SyntaxTree);
 
         // Cheap collection first: the flow runs only for bodies that call something recognised.
+        _counters.OnOperationActionRegistered();
         context.RegisterOperationAction(operation => AnalyzerGuard.Run("candidate collection", operation.Operation.Syntax, method, () =>
         {
             if (!candidates.Found && !_classifier.Classify(((IInvocationOperation)operation.Operation).TargetMethod, settings).IsNone)
@@ -95,6 +98,7 @@ internal sealed class CompilationAnalysis
             return;
         var graphs = new List<(ControlFlowGraph Graph, IMethodSymbol? Symbol)>();
         AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(context.GetControlFlowGraph(root), method, graphs, context.CancellationToken));
+        _counters.OnGraphsBuilt(graphs.Count);
 
         foreach (var (graph, symbol) in graphs)
         {
@@ -103,6 +107,7 @@ internal sealed class CompilationAnalysis
             FlowResult? result = null;
             AnalyzerGuard.Run("flow engine", graph.OriginalOperation.Syntax, symbol, () =>
                 result = PreemptFlowEngine.Analyze(graph, symbol, _classifier, settings, context.CancellationToken));
+            _counters.OnGraphAnalyzed(result!);
             if (result!.IsImprecise)
                 continue;
             foreach (var rule in PreemptRule.All)
