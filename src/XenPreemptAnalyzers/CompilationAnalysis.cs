@@ -100,6 +100,8 @@ internal sealed class CompilationAnalysis
         AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(context.GetControlFlowGraph(root), method, graphs, context.CancellationToken));
         _counters.OnGraphsBuilt(graphs.Count);
 
+        // One delegate for every rule and graph: binding the struct context's method anew would box it each time.
+        System.Action<Diagnostic> report = context.ReportDiagnostic;
         foreach (var (graph, symbol) in graphs)
         {
             if (symbol is not null && !SymbolEqualityComparer.Default.Equals(symbol, method) && KernelAttributes.IsExempt(symbol))
@@ -115,7 +117,7 @@ internal sealed class CompilationAnalysis
                 AnalyzerGuard.Run(rule.Descriptor.Id, graph.OriginalOperation.Syntax, symbol, () =>
                 {
                     AnalyzerGuard.BeforeRule?.Invoke(rule.Descriptor.Id, symbol);
-                    rule.Report(result, context.ReportDiagnostic);
+                    rule.Report(result, report);
                 });
             }
         }
