@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -42,28 +43,82 @@ internal sealed class CompilationAnalysis
         return MayUseKernelApi(compilation, configuredNames, cancellationToken) ? analysis : null;
     }
 
+    private const string AnnotationsAssemblyName = "XenPreempt.Annotations";
+
+    /// <summary>The attribute class names, with and without the suffix: looked up in each reference's type names.</summary>
+    private static readonly string[] AttributeTypeNames =
+        KernelAttributes.All.SelectMany(a => new[] { a, a + "Attribute" }).ToArray();
+
     private static bool MayUseKernelApi(Compilation compilation, HashSet<string> configuredNames, CancellationToken cancellationToken)
     {
+        // The user named methods for the analyzer in .editorconfig: they may be declared anywhere.
+        if (configuredNames.Count > 0)
+            return true;
+
         // Declared in source: a port, or a project that declares its own copies of the API or the attributes.
         if (compilation.ContainsSymbolsWithName(
-                name => KernelApi.IsKernelName(name) || configuredNames.Contains(name) || IsAttributeName(name),
+                name => KernelApi.IsKernelName(name) || IsAttributeName(name),
                 SymbolFilter.Member | SymbolFilter.Type,
                 cancellationToken))
             return true;
 
-        // Declared in a reference: a consumer of a port or of our annotations.
+        // Declared in a reference: a consumer of a port, or of a library annotated with our attributes.
         foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
         {
-            if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal))
+            // Our package adds the annotations to every project that references it: that only makes the
+            // attributes available. Whether source applies them is checked last, at the cost of a walk.
+            if (assembly.Name == AnnotationsAssemblyName)
+                continue;
+            if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal) || ReferencesAnnotations(assembly))
                 return true;
-            if (assembly.TypeNames.Any(IsAttributeName) || assembly.TypeNames.Contains(KernelApi.PerCpuTypeName))
+            var typeNames = assembly.TypeNames;
+            if (typeNames.Contains(KernelApi.PerCpuTypeName) || AttributeTypeNames.Any(typeNames.Contains))
                 return true;
+        }
+        return AppliesAttributeInSource(compilation, cancellationToken);
+    }
+
+    private static bool ReferencesAnnotations(IAssemblySymbol assembly)
+    {
+        foreach (var module in assembly.Modules)
+        {
+            foreach (var identity in module.ReferencedAssemblies)
+            {
+                if (identity.Name == AnnotationsAssemblyName)
+                    return true;
+            }
         }
         return false;
     }
 
-    private static bool IsAttributeName(string name) =>
-        KernelAttributes.All.Any(a => name == a || name == a + "Attribute");
+    /// <summary>
+    /// Does source apply one of the attributes to a type or member? Bodies are not entered (an attribute on a
+    /// local function alone does not make a project analysed): the walk costs one visit per declaration.
+    /// </summary>
+    private static bool AppliesAttributeInSource(Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var declarations = tree.GetRoot(cancellationToken).DescendantNodes(
+                node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
+            foreach (var node in declarations)
+            {
+                if (node is MemberDeclarationSyntax member && member.AttributeLists.Any(list => list.Attributes.Any(a => IsAttributeName(SimpleName(a.Name)))))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private static string SimpleName(NameSyntax name) => name switch
+    {
+        QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => name.ToString(),
+    };
+
+    private static bool IsAttributeName(string name) => System.Array.IndexOf(AttributeTypeNames, name) >= 0;
 
     public AnalyzerSettings SettingsFor(SyntaxTree tree) =>
         _settings.GetOrAdd(tree, t => AnalyzerSettings.Read(_options.GetOptions(t), t.Options));

@@ -63,6 +63,23 @@ public sealed class AnalysisWorkTests
     }
 
     [Fact]
+    public async Task Ordinary_code_referencing_the_annotations_registers_nothing_until_it_applies_one()
+    {
+        // Our package references XenPreempt.Annotations from every project that installs it.
+        var annotations = MetadataReference.CreateFromFile(typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location);
+        var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 5);
+        var annotated = new GeneratedSource("Annotated.cs", "static class Annotated { [XenPreempt.Annotations.ProcessContext] static void f() { } }");
+
+        var (plain, _) = await AnalyzeAsync(ordinary, annotations);
+        var (applied, _) = await AnalyzeAsync(ordinary.Append(annotated), annotations);
+
+        Assert.Equal(0, plain.CompilationsAnalyzed);
+        Assert.Equal(0, plain.OperationActionsRegistered);
+        Assert.Equal(1, applied.CompilationsAnalyzed);
+        Assert.True(applied.OperationActionsRegistered > 0);
+    }
+
+    [Fact]
     public async Task Bodies_without_candidate_calls_never_get_a_control_flow_graph()
     {
         var dense = KernelCodeGenerator.Generate(CodeKind.Dense, 3);
@@ -104,18 +121,18 @@ public sealed class AnalysisWorkTests
         Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
     }
 
-    private static CSharpCompilation Create(IEnumerable<GeneratedSource> sources) =>
+    private static CSharpCompilation Create(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences) =>
         CSharpCompilation.Create(
             "Generated",
             sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, new CSharpParseOptions(LanguageVersion.Latest), path: s.Path)),
-            InstalledReferences.Net.Value,
+            InstalledReferences.Net.Value.AddRange(extraReferences),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
     /// <summary>Runs a fresh analyzer instance, so its counters see this compilation only (tests run in parallel).</summary>
-    private static async Task<(AnalysisCounters Counters, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(IEnumerable<GeneratedSource> sources)
+    private static async Task<(AnalysisCounters Counters, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences)
     {
         var analyzer = new PreemptContextAnalyzer();
-        var diagnostics = await Create(sources)
+        var diagnostics = await Create(sources, extraReferences)
             .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(analyzer))
             .GetAnalyzerDiagnosticsAsync();
         return (analyzer.Counters, diagnostics);
