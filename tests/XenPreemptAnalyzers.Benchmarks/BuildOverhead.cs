@@ -181,15 +181,18 @@ internal static class BuildOverhead
         return Path.GetFileNameWithoutExtension(package)["XenPreemptAnalyzers.".Length..];
     }
 
-    /// <summary>The checkout this program was built from: the directory holding XenPreemptAnalyzers.sln above its output.</summary>
+    /// <summary>The checkout: the directory holding XenPreemptAnalyzers.sln above this program's output, or else above the current directory.</summary>
     internal static string RepositoryRoot()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            if (File.Exists(Path.Combine(directory.FullName, "XenPreemptAnalyzers.sln")))
-                return directory.FullName;
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "XenPreemptAnalyzers.sln")))
+                    return directory.FullName;
+            }
         }
-        throw new InvalidOperationException("XenPreemptAnalyzers.sln not found above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException($"XenPreemptAnalyzers.sln not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
     }
 
     private static void Dotnet(string workingDirectory, string arguments)
