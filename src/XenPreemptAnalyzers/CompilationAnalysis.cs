@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -23,45 +24,101 @@ internal sealed class CompilationAnalysis
     private readonly AnalyzerConfigOptionsProvider _options;
     private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings = new();
     private readonly CallClassifier _classifier;
+    private readonly AnalysisCounters _counters;
 
-    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation)
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation, AnalysisCounters counters)
     {
         _options = options;
+        _counters = counters;
         _classifier = new CallClassifier(SettingsFor, compilation);
     }
 
     /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
-    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
+    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, AnalysisCounters counters, CancellationToken cancellationToken)
     {
-        var analysis = new CompilationAnalysis(options, compilation);
+        var analysis = new CompilationAnalysis(options, compilation, counters);
         var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var tree in compilation.SyntaxTrees)
             configuredNames.UnionWith(analysis.SettingsFor(tree).ConfiguredNames.Keys);
         return MayUseKernelApi(compilation, configuredNames, cancellationToken) ? analysis : null;
     }
 
+    private const string AnnotationsAssemblyName = "XenPreempt.Annotations";
+
+    /// <summary>The attribute class names, with and without the suffix: looked up in each reference's type names.</summary>
+    private static readonly string[] AttributeTypeNames =
+        KernelAttributes.All.SelectMany(a => new[] { a, a + "Attribute" }).ToArray();
+
     private static bool MayUseKernelApi(Compilation compilation, HashSet<string> configuredNames, CancellationToken cancellationToken)
     {
+        // The user named methods for the analyzer in .editorconfig: they may be declared anywhere.
+        if (configuredNames.Count > 0)
+            return true;
+
         // Declared in source: a port, or a project that declares its own copies of the API or the attributes.
         if (compilation.ContainsSymbolsWithName(
-                name => KernelApi.IsKernelName(name) || configuredNames.Contains(name) || IsAttributeName(name),
+                name => KernelApi.IsKernelName(name) || IsAttributeName(name),
                 SymbolFilter.Member | SymbolFilter.Type,
                 cancellationToken))
             return true;
 
-        // Declared in a reference: a consumer of a port or of our annotations.
+        // Declared in a reference: a consumer of a port, or of a library annotated with our attributes.
         foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
         {
-            if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal))
+            // Our package adds the annotations to every project that references it: that only makes the
+            // attributes available. Whether source applies them is checked last, at the cost of a walk.
+            if (assembly.Name == AnnotationsAssemblyName)
+                continue;
+            if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal) || ReferencesAnnotations(assembly))
                 return true;
-            if (assembly.TypeNames.Any(IsAttributeName) || assembly.TypeNames.Contains(KernelApi.PerCpuTypeName))
+            var typeNames = assembly.TypeNames;
+            if (typeNames.Contains(KernelApi.PerCpuTypeName) || AttributeTypeNames.Any(typeNames.Contains))
                 return true;
+        }
+        return AppliesAttributeInSource(compilation, cancellationToken);
+    }
+
+    private static bool ReferencesAnnotations(IAssemblySymbol assembly)
+    {
+        foreach (var module in assembly.Modules)
+        {
+            foreach (var identity in module.ReferencedAssemblies)
+            {
+                if (identity.Name == AnnotationsAssemblyName)
+                    return true;
+            }
         }
         return false;
     }
 
-    private static bool IsAttributeName(string name) =>
-        KernelAttributes.All.Any(a => name == a || name == a + "Attribute");
+    /// <summary>
+    /// Does source apply one of the attributes to a type or member? Bodies are not entered (an attribute on a
+    /// local function alone does not make a project analysed): the walk costs one visit per declaration.
+    /// </summary>
+    private static bool AppliesAttributeInSource(Compilation compilation, CancellationToken cancellationToken)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var declarations = tree.GetRoot(cancellationToken).DescendantNodes(
+                node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
+            foreach (var node in declarations)
+            {
+                if (node is MemberDeclarationSyntax member && member.AttributeLists.Any(list => list.Attributes.Any(a => IsAttributeName(SimpleName(a.Name)))))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private static string SimpleName(NameSyntax name) => name switch
+    {
+        QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => name.ToString(),
+    };
+
+    private static bool IsAttributeName(string name) => System.Array.IndexOf(AttributeTypeNames, name) >= 0;
 
     public AnalyzerSettings SettingsFor(SyntaxTree tree) =>
         _settings.GetOrAdd(tree, t => AnalyzerSettings.Read(_options.GetOptions(t), t.Options));
@@ -74,6 +131,7 @@ internal sealed class CompilationAnalysis
         var settings = SettingsFor(context.OperationBlocks[0].Syntax.SyntaxTree);
 
         // Cheap collection first: the flow runs only for bodies that call something recognised.
+        _counters.OnOperationActionRegistered();
         context.RegisterOperationAction(operation => AnalyzerGuard.Run("candidate collection", operation.Operation.Syntax, method, () =>
         {
             if (!candidates.Found && !_classifier.Classify(((IInvocationOperation)operation.Operation).TargetMethod, settings).IsNone)
@@ -95,7 +153,10 @@ internal sealed class CompilationAnalysis
             return;
         var graphs = new List<(ControlFlowGraph Graph, IMethodSymbol? Symbol)>();
         AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(context.GetControlFlowGraph(root), method, graphs, context.CancellationToken));
+        _counters.OnGraphsBuilt(graphs.Count);
 
+        // One delegate for every rule and graph: binding the struct context's method anew would box it each time.
+        System.Action<Diagnostic> report = context.ReportDiagnostic;
         foreach (var (graph, symbol) in graphs)
         {
             if (symbol is not null && !SymbolEqualityComparer.Default.Equals(symbol, method) && KernelAttributes.IsExempt(symbol))
@@ -103,6 +164,7 @@ internal sealed class CompilationAnalysis
             FlowResult? result = null;
             AnalyzerGuard.Run("flow engine", graph.OriginalOperation.Syntax, symbol, () =>
                 result = PreemptFlowEngine.Analyze(graph, symbol, _classifier, settings, context.CancellationToken));
+            _counters.OnGraphAnalyzed(result!);
             if (result!.IsImprecise)
                 continue;
             foreach (var rule in PreemptRule.All)
@@ -110,7 +172,7 @@ internal sealed class CompilationAnalysis
                 AnalyzerGuard.Run(rule.Descriptor.Id, graph.OriginalOperation.Syntax, symbol, () =>
                 {
                     AnalyzerGuard.BeforeRule?.Invoke(rule.Descriptor.Id, symbol);
-                    rule.Report(result, context.ReportDiagnostic);
+                    rule.Report(result, report);
                 });
             }
         }

@@ -14,14 +14,19 @@ public sealed class PreemptContextAnalyzer : DiagnosticAnalyzer
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => Descriptors.Supported;
 
+    /// <summary>The work this instance did, for the deterministic performance guards and the benchmarks.</summary>
+    internal Flow.AnalysisCounters Counters { get; } = new();
+
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(static start =>
+        var counters = Counters;
+        context.RegisterCompilationStartAction(start =>
             Infrastructure.AnalyzerGuard.Run("compilation start", null, start.Compilation.Assembly, () =>
             {
-                var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, start.CancellationToken);
+                var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, counters, start.CancellationToken);
+                counters.OnCompilationStart(analyzed: analysis is not null);
                 if (analysis is not null)
                     start.RegisterOperationBlockStartAction(analysis.OnOperationBlockStart);
             }));

@@ -76,6 +76,8 @@ internal sealed class CallClassifier
     /// Does the source body of <paramref name="method"/> call the thread-flag API, or name a <c>[PerTask]</c> field or property of this
     /// compilation (a thread flag, a task member)? Then the region state it sets belongs to the task.
     /// Resolved by name, without a semantic model: a name is per-task if every source member so named is.
+    /// The name overload of GetSymbolsWithName uses the declaration table's index; the predicate overload would
+    /// build the members of every type in the project (in the editor, on every new compilation).
     /// </summary>
     private bool UsesPerTaskMember(IMethodSymbol method, int depth = 1)
     {
@@ -88,7 +90,7 @@ internal sealed class CallClassifier
             return true;
         foreach (var name in body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(n => n.Identifier.ValueText).Distinct())
         {
-            var members = _compilation.GetSymbolsWithName(n => n == name, SymbolFilter.Member)
+            var members = _compilation.GetSymbolsWithName(name, SymbolFilter.Member)
                 .Where(m => m.Kind is SymbolKind.Field or SymbolKind.Property)
                 .ToList();
             if (members.Count > 0 && members.All(m => KernelAttributes.Has(m, KernelAttributes.PerTask)))
@@ -100,7 +102,7 @@ internal sealed class CallClassifier
             return false;
         foreach (var callee in callees)
         {
-            var methods = _compilation.GetSymbolsWithName(n => n == callee, SymbolFilter.Member).OfType<IMethodSymbol>().ToList();
+            var methods = _compilation.GetSymbolsWithName(callee, SymbolFilter.Member).OfType<IMethodSymbol>().ToList();
             if (methods.Count > 0 && methods.All(m => UsesPerTaskMember(m, depth - 1)))
                 return true;
         }

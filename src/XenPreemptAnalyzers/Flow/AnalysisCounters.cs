@@ -1,0 +1,53 @@
+using System.Threading;
+
+namespace XenPreemptAnalyzers.Flow;
+
+/// <summary>
+/// How much work one analyzer instance did: how far the cheap gates let code through to the flow engine.
+/// Deterministic guards in the tests read them (no timing); benchmarks print them. Each is one interlocked
+/// add per compilation, method body or graph, never per operation or block.
+/// </summary>
+internal sealed class AnalysisCounters
+{
+    private long _compilationStarts;
+    private long _compilationsAnalyzed;
+    private long _operationActionsRegistered;
+    private long _graphsBuilt;
+    private long _blocksAnalyzed;
+    private long _blockVisits;
+
+    /// <summary>Compilation-start actions run.</summary>
+    public long CompilationStarts => Interlocked.Read(ref _compilationStarts);
+
+    /// <summary>Compilations that passed the gate (may use the kernel API), so registered per-body actions.</summary>
+    public long CompilationsAnalyzed => Interlocked.Read(ref _compilationsAnalyzed);
+
+    /// <summary>Operation actions registered (one per analysed method body, for the cheap candidate collection).</summary>
+    public long OperationActionsRegistered => Interlocked.Read(ref _operationActionsRegistered);
+
+    /// <summary>Control-flow graphs obtained (bodies, local functions, lambdas): only for bodies with a candidate call.</summary>
+    public long GraphsBuilt => Interlocked.Read(ref _graphsBuilt);
+
+    /// <summary>Basic blocks of the graphs the engine ran on.</summary>
+    public long BlocksAnalyzed => Interlocked.Read(ref _blocksAnalyzed);
+
+    /// <summary>Block visits of the engine on those graphs (fixpoint and recording pass).</summary>
+    public long BlockVisits => Interlocked.Read(ref _blockVisits);
+
+    internal void OnCompilationStart(bool analyzed)
+    {
+        Interlocked.Increment(ref _compilationStarts);
+        if (analyzed)
+            Interlocked.Increment(ref _compilationsAnalyzed);
+    }
+
+    internal void OnOperationActionRegistered() => Interlocked.Increment(ref _operationActionsRegistered);
+
+    internal void OnGraphsBuilt(int count) => Interlocked.Add(ref _graphsBuilt, count);
+
+    internal void OnGraphAnalyzed(FlowResult result)
+    {
+        Interlocked.Add(ref _blocksAnalyzed, result.Graph.Blocks.Length);
+        Interlocked.Add(ref _blockVisits, result.BlockVisits);
+    }
+}

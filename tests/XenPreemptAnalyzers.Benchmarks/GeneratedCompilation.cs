@@ -1,0 +1,69 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using XenPreemptAnalyzers.Performance;
+using XenPreemptAnalyzers.Tests.Infrastructure;
+
+namespace XenPreemptAnalyzers.Benchmarks;
+
+/// <summary>Generated code as parsed trees, and fresh compilations of them (as a build or an editor snapshot makes).</summary>
+internal sealed class GeneratedCompilation
+{
+    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+
+    private GeneratedCompilation(ImmutableArray<SyntaxTree> trees) => Trees = trees;
+
+    public ImmutableArray<SyntaxTree> Trees { get; }
+
+    public static GeneratedCompilation Parse(IEnumerable<GeneratedSource> sources) =>
+        new(sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, ParseOptions, path: s.Path)).ToImmutableArray());
+
+    public static GeneratedCompilation Generate(CodeKind kind, int files) => Parse(KernelCodeGenerator.Generate(kind, files));
+
+    /// <summary>A new compilation of the trees: nothing bound yet.</summary>
+    public CSharpCompilation Create() =>
+        CSharpCompilation.Create(
+            "Generated",
+            Trees,
+            InstalledReferences.Net.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, concurrentBuild: false));
+
+    /// <summary>The compilation as the compiler sees it with these analyzers attached.</summary>
+    public static CompilationWithAnalyzers WithAnalyzers(Compilation compilation, DiagnosticAnalyzer analyzer) =>
+        compilation.WithAnalyzers(
+            ImmutableArray.Create(analyzer),
+            new CompilationWithAnalyzersOptions(
+                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                onAnalyzerException: null,
+                concurrentAnalysis: false,
+                logAnalyzerExecutionTime: false));
+
+    /// <summary>Compiler diagnostics (binding every body, as a build does) plus the analyzer's.</summary>
+    public static ImmutableArray<Diagnostic> CompileAndAnalyze(Compilation compilation, DiagnosticAnalyzer analyzer) =>
+        WithAnalyzers(compilation, analyzer).GetAllDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+}
+
+// The baseline analyzer lives only in this benchmark program, never in a compiler: the rules for shipped
+// analyzer assemblies (target framework, extended rules, release tracking) do not apply to it.
+#pragma warning disable RS1041, RS1036, RS2008
+
+/// <summary>The baseline: an analyzer that registers nothing, so the driver and the compiler do all the work there is.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+internal sealed class EmptyAnalyzer : DiagnosticAnalyzer
+{
+    private static readonly DiagnosticDescriptor Unused = new(
+        "EMPTY0001", "Unused", "Unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Unused);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+    }
+}
+#pragma warning restore RS1041, RS1036, RS2008

@@ -1,0 +1,140 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Xunit;
+using XenPreemptAnalyzers.Flow;
+using XenPreemptAnalyzers.Performance;
+using XenPreemptAnalyzers.Recognition;
+using XenPreemptAnalyzers.Tests.Infrastructure;
+
+namespace XenPreemptAnalyzers.Tests.Performance;
+
+/// <summary>
+/// Deterministic performance guards (no timing): the work the analyzer does, counted by its own counters
+/// on generated code. The figures themselves come from tests/XenPreemptAnalyzers.Benchmarks (docs/performance.md).
+/// </summary>
+public sealed class AnalysisWorkTests
+{
+    /// <summary>
+    /// In theory a block is visited once per growth of its path set (at most <see cref="PreemptFlowEngine.MaxPathsPerBlock"/>
+    /// times, then top) plus the recording pass. On these shapes, measured: 1.8 visits per block on the dense code,
+    /// 2.0 on the pathological methods (one fixpoint visit, loops converging at once, one recording visit).
+    /// </summary>
+    private const int MaxVisitsPerBlock = 2;
+
+    [Fact]
+    public void Generated_code_compiles_without_errors()
+    {
+        foreach (var kind in new[] { CodeKind.Ordinary, CodeKind.Dense, CodeKind.ManyBranches, CodeKind.DeepNesting })
+        {
+            var errors = Create(KernelCodeGenerator.Generate(kind, 3)).GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error);
+            Assert.True(!errors.Any(), $"{kind}: {string.Join("\n", errors)}");
+        }
+    }
+
+    [Fact]
+    public void Ordinary_code_names_nothing_the_analyzers_recognise()
+    {
+        var identifiers = KernelCodeGenerator.Generate(CodeKind.Ordinary, 2)
+            .SelectMany(s => CSharpSyntaxTree.ParseText(s.Text).GetRoot().DescendantTokens())
+            .Where(t => t.IsKind(SyntaxKind.IdentifierToken))
+            .Select(t => t.ValueText)
+            .ToHashSet();
+
+        Assert.Contains("enter_scope", identifiers);
+        Assert.DoesNotContain(identifiers, KernelApi.IsKernelName);
+        Assert.DoesNotContain(identifiers, id => KernelAttributes.All.Any(a => id == a || id == a + "Attribute"));
+    }
+
+    [Fact]
+    public async Task Ordinary_code_registers_no_operation_actions()
+    {
+        var (counters, diagnostics) = await AnalyzeAsync(KernelCodeGenerator.Generate(CodeKind.Ordinary, 20));
+
+        Assert.Empty(diagnostics);
+        Assert.Equal(1, counters.CompilationStarts);
+        Assert.Equal(0, counters.CompilationsAnalyzed);
+        Assert.Equal(0, counters.OperationActionsRegistered);
+        Assert.Equal(0, counters.GraphsBuilt);
+    }
+
+    [Fact]
+    public async Task Ordinary_code_referencing_the_annotations_registers_nothing_until_it_applies_one()
+    {
+        // Our package references XenPreempt.Annotations from every project that installs it.
+        var annotations = MetadataReference.CreateFromFile(typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location);
+        var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 5);
+        var annotated = new GeneratedSource("Annotated.cs", "static class Annotated { [XenPreempt.Annotations.ProcessContext] static void f() { } }");
+
+        var (plain, _) = await AnalyzeAsync(ordinary, annotations);
+        var (applied, _) = await AnalyzeAsync(ordinary.Append(annotated), annotations);
+
+        Assert.Equal(0, plain.CompilationsAnalyzed);
+        Assert.Equal(0, plain.OperationActionsRegistered);
+        Assert.Equal(1, applied.CompilationsAnalyzed);
+        Assert.True(applied.OperationActionsRegistered > 0);
+    }
+
+    [Fact]
+    public async Task Bodies_without_candidate_calls_never_get_a_control_flow_graph()
+    {
+        var dense = KernelCodeGenerator.Generate(CodeKind.Dense, 3);
+        var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 20);
+
+        var (alone, _) = await AnalyzeAsync(dense);
+        var (mixed, _) = await AnalyzeAsync(dense.Concat(ordinary));
+
+        // Per driver file: eight bodies call something recognised (or a helper that does) plus one local
+        // function; probe_N and describe_N and the API stubs call nothing recognised.
+        Assert.Equal(9 * 3, alone.GraphsBuilt);
+        // 20 files of ordinary bodies are collected (an operation action each) but never get a graph.
+        Assert.True(mixed.OperationActionsRegistered >= alone.OperationActionsRegistered + (20 * 10),
+            $"{mixed.OperationActionsRegistered} operation actions with the ordinary code, {alone.OperationActionsRegistered} without");
+        Assert.Equal(alone.GraphsBuilt, mixed.GraphsBuilt);
+        Assert.Equal(alone.BlockVisits, mixed.BlockVisits);
+    }
+
+    [Fact]
+    public async Task Dense_code_is_analysed_with_few_visits_per_block_and_reports_nothing()
+    {
+        var (counters, diagnostics) = await AnalyzeAsync(KernelCodeGenerator.Generate(CodeKind.Dense, 10));
+
+        Assert.Empty(diagnostics);
+        Assert.Equal(9 * 10, counters.GraphsBuilt);
+        Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
+    }
+
+    [Theory]
+    [InlineData(CodeKind.ManyBranches)]
+    [InlineData(CodeKind.DeepNesting)]
+    public async Task Pathological_methods_visit_each_block_a_bounded_number_of_times(CodeKind kind)
+    {
+        var (counters, diagnostics) = await AnalyzeAsync(KernelCodeGenerator.Generate(kind, 1));
+
+        Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+        Assert.Equal(1, counters.GraphsBuilt);
+        Assert.True(counters.BlocksAnalyzed > (kind == CodeKind.ManyBranches ? KernelCodeGenerator.ManyBranchesCount : KernelCodeGenerator.DeepNestingDepth));
+        Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
+    }
+
+    private static CSharpCompilation Create(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences) =>
+        CSharpCompilation.Create(
+            "Generated",
+            sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, new CSharpParseOptions(LanguageVersion.Latest), path: s.Path)),
+            InstalledReferences.Net.Value.AddRange(extraReferences),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+
+    /// <summary>Runs a fresh analyzer instance, so its counters see this compilation only (tests run in parallel).</summary>
+    private static async Task<(AnalysisCounters Counters, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences)
+    {
+        var analyzer = new PreemptContextAnalyzer();
+        var diagnostics = await Create(sources, extraReferences)
+            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(analyzer))
+            .GetAnalyzerDiagnosticsAsync();
+        return (analyzer.Counters, diagnostics);
+    }
+}
