@@ -31,7 +31,7 @@ public class ExplorationTests
             Configs = new[] { KernelConfigs.Find(config)! },
             Strategies = new[] { strategy },
             Iterations = iterations,
-            TimeLimitSeconds = 60,
+            TimeLimitSeconds = 3600, // a hang guard only: the iteration count ends the run
         }).Single();
 
     [Theory]
