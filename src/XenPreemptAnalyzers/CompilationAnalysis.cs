@@ -22,25 +22,32 @@ namespace XenPreemptAnalyzers;
 internal sealed class CompilationAnalysis
 {
     private readonly AnalyzerConfigOptionsProvider _options;
-    private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings = new();
+    private readonly ConcurrentDictionary<SyntaxTree, AnalyzerSettings> _settings;
     private readonly CallClassifier _classifier;
     private readonly AnalysisCounters _counters;
 
-    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, Compilation compilation, AnalysisCounters counters)
+    private readonly BodyPrefilter _prefilter;
+
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, ConcurrentDictionary<SyntaxTree, AnalyzerSettings> settings, Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences, AnalysisCounters counters)
     {
         _options = options;
+        _settings = settings;
         _counters = counters;
         _classifier = new CallClassifier(SettingsFor, compilation);
+        _prefilter = new BodyPrefilter(compilation, configuredNames, annotatedReferences);
     }
 
     /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
     public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, AnalysisCounters counters, CancellationToken cancellationToken)
     {
-        var analysis = new CompilationAnalysis(options, compilation, counters);
+        var settings = new ConcurrentDictionary<SyntaxTree, AnalyzerSettings>();
         var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
         foreach (var tree in compilation.SyntaxTrees)
-            configuredNames.UnionWith(analysis.SettingsFor(tree).ConfiguredNames.Keys);
-        return MayUseKernelApi(compilation, configuredNames, cancellationToken) ? analysis : null;
+            configuredNames.UnionWith(settings.GetOrAdd(tree, t => AnalyzerSettings.Read(options.GetOptions(t), t.Options)).ConfiguredNames.Keys);
+        var annotatedReferences = AnnotatedReferences(compilation);
+        return MayUseKernelApi(compilation, configuredNames, annotatedReferences, cancellationToken)
+            ? new CompilationAnalysis(options, settings, compilation, configuredNames, annotatedReferences, counters)
+            : null;
     }
 
     private const string AnnotationsAssemblyName = "XenPreempt.Annotations";
@@ -49,7 +56,7 @@ internal sealed class CompilationAnalysis
     private static readonly string[] AttributeTypeNames =
         KernelAttributes.All.SelectMany(a => new[] { a, a + "Attribute" }).ToArray();
 
-    private static bool MayUseKernelApi(Compilation compilation, HashSet<string> configuredNames, CancellationToken cancellationToken)
+    private static bool MayUseKernelApi(Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences, CancellationToken cancellationToken)
     {
         // The user named methods for the analyzer in .editorconfig: they may be declared anywhere.
         if (configuredNames.Count > 0)
@@ -63,6 +70,18 @@ internal sealed class CompilationAnalysis
             return true;
 
         // Declared in a reference: a consumer of a port, or of a library annotated with our attributes.
+        if (annotatedReferences.Count > 0)
+            return true;
+        return AppliesAttributeInSource(compilation, cancellationToken);
+    }
+
+    /// <summary>
+    /// The references that can declare the kernel API or carry our attributes: our own assemblies (a port), those
+    /// that reference the annotations, and those that declare <c>PerCpu</c> or attribute classes of the same names.
+    /// </summary>
+    private static IReadOnlyList<IAssemblySymbol> AnnotatedReferences(Compilation compilation)
+    {
+        var annotated = new List<IAssemblySymbol>();
         foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
         {
             // Our package adds the annotations to every project that references it: that only makes the
@@ -70,12 +89,15 @@ internal sealed class CompilationAnalysis
             if (assembly.Name == AnnotationsAssemblyName)
                 continue;
             if (assembly.Name.StartsWith("XenPreempt.", System.StringComparison.Ordinal) || ReferencesAnnotations(assembly))
-                return true;
+            {
+                annotated.Add(assembly);
+                continue;
+            }
             var typeNames = assembly.TypeNames;
             if (typeNames.Contains(KernelApi.PerCpuTypeName) || AttributeTypeNames.Any(typeNames.Contains))
-                return true;
+                annotated.Add(assembly);
         }
-        return AppliesAttributeInSource(compilation, cancellationToken);
+        return annotated;
     }
 
     private static bool ReferencesAnnotations(IAssemblySymbol assembly)
@@ -123,47 +145,59 @@ internal sealed class CompilationAnalysis
     public AnalyzerSettings SettingsFor(SyntaxTree tree) =>
         _settings.GetOrAdd(tree, t => AnalyzerSettings.Read(_options.GetOptions(t), t.Options));
 
-    public void OnOperationBlockStart(OperationBlockStartAnalysisContext context)
+    /// <summary>
+    /// One code block (a method, constructor, accessor, operator…), registered on syntax so that Roslyn builds no
+    /// operation tree for it: its operations and graph are asked for only when the syntax pre-filter lets it through
+    /// and one of its calls is recognised.
+    /// </summary>
+    public void OnCodeBlock(CodeBlockAnalysisContext context)
     {
-        if (context.OwningSymbol is not IMethodSymbol method || KernelAttributes.IsExempt(method))
+        if (context.OwningSymbol is not IMethodSymbol method)
             return;
-        var candidates = new CandidateFlag();
-        var settings = SettingsFor(context.OperationBlocks[0].Syntax.SyntaxTree);
-
-        // Cheap collection first: the flow runs only for bodies that call something recognised.
-        _counters.OnOperationActionRegistered();
-        context.RegisterOperationAction(operation => AnalyzerGuard.Run("candidate collection", operation.Operation.Syntax, method, () =>
-        {
-            if (!candidates.Found && !_classifier.Classify(((IInvocationOperation)operation.Operation).TargetMethod, settings).IsNone)
-                candidates.Found = true;
-        }), OperationKind.Invocation);
-
-        context.RegisterOperationBlockEndAction(end =>
-        {
-            if (candidates.Found)
-                AnalyzeBody(end, method, settings);
-        });
-    }
-
-    private void AnalyzeBody(OperationBlockAnalysisContext context, IMethodSymbol method, AnalyzerSettings settings)
-    {
-        // The blocks handed to us hang under the method body; the context builds (and caches) the body's graph.
-        var root = context.OperationBlocks.FirstOrDefault(block => IsBodyRoot(RootOf(block)));
+        _counters.OnBodySeen();
+        if (!_prefilter.MayCallRecognised(context.CodeBlock, context.CancellationToken) || KernelAttributes.IsExempt(method))
+            return;
+        _counters.OnOperationTreeRequested();
+        var root = BodyOperation(context.CodeBlock, context.SemanticModel, context.CancellationToken);
         if (root is null)
             return;
+        var settings = SettingsFor(context.CodeBlock.SyntaxTree);
+
+        // Cheap collection first: the flow runs only for bodies that call something recognised.
+        var found = false;
+        AnalyzerGuard.Run("candidate collection", context.CodeBlock, method, () =>
+            found = root.Descendants().OfType<IInvocationOperation>().Any(call => !_classifier.Classify(call.TargetMethod, settings).IsNone));
+        if (found)
+            AnalyzeBody(root, method, settings, context.ReportDiagnostic, context.CancellationToken);
+    }
+
+    /// <summary>The body's root operation (a method or constructor body, or an expression body's block), or null.</summary>
+    private static IOperation? BodyOperation(SyntaxNode declaration, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (model.GetOperation(declaration, cancellationToken) is { } whole && IsBodyRoot(whole))
+            return whole;
+        SyntaxNode? body = declaration switch
+        {
+            BaseMethodDeclarationSyntax m => (SyntaxNode?)m.Body ?? m.ExpressionBody,
+            AccessorDeclarationSyntax a => (SyntaxNode?)a.Body ?? a.ExpressionBody,
+            _ => null,
+        };
+        return body is not null && model.GetOperation(body, cancellationToken) is { } part && IsBodyRoot(RootOf(part)) ? RootOf(part) : null;
+    }
+
+    private void AnalyzeBody(IOperation root, IMethodSymbol method, AnalyzerSettings settings, System.Action<Diagnostic> report, CancellationToken cancellationToken)
+    {
         var graphs = new List<(ControlFlowGraph Graph, IMethodSymbol? Symbol)>();
-        AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(context.GetControlFlowGraph(root), method, graphs, context.CancellationToken));
+        AnalyzerGuard.Run("flow engine", root.Syntax, method, () => CollectGraphs(CreateGraph(root, cancellationToken), method, graphs, cancellationToken));
         _counters.OnGraphsBuilt(graphs.Count);
 
-        // One delegate for every rule and graph: binding the struct context's method anew would box it each time.
-        System.Action<Diagnostic> report = context.ReportDiagnostic;
         foreach (var (graph, symbol) in graphs)
         {
             if (symbol is not null && !SymbolEqualityComparer.Default.Equals(symbol, method) && KernelAttributes.IsExempt(symbol))
                 continue;
             FlowResult? result = null;
             AnalyzerGuard.Run("flow engine", graph.OriginalOperation.Syntax, symbol, () =>
-                result = PreemptFlowEngine.Analyze(graph, symbol, _classifier, settings, context.CancellationToken));
+                result = PreemptFlowEngine.Analyze(graph, symbol, _classifier, settings, cancellationToken));
             _counters.OnGraphAnalyzed(result!);
             if (result!.IsImprecise)
                 continue;
@@ -177,6 +211,14 @@ internal sealed class CompilationAnalysis
             }
         }
     }
+
+    private static ControlFlowGraph CreateGraph(IOperation root, CancellationToken cancellationToken) => root switch
+    {
+        IMethodBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
+        IConstructorBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
+        IBlockOperation block => ControlFlowGraph.Create(block, cancellationToken),
+        _ => throw new System.ArgumentException($"not a body: {root.Kind}", nameof(root)),
+    };
 
     private static IOperation RootOf(IOperation operation)
     {
@@ -199,18 +241,6 @@ internal sealed class CompilationAnalysis
             var operations = block.BranchValue is null ? block.Operations : block.Operations.Add(block.BranchValue);
             foreach (var lambda in operations.SelectMany(o => o.DescendantsAndSelf()).OfType<IFlowAnonymousFunctionOperation>())
                 CollectGraphs(graph.GetAnonymousFunctionControlFlowGraph(lambda, cancellationToken), lambda.Symbol, graphs, cancellationToken);
-        }
-    }
-
-    /// <summary>Set by operation actions, read at block end.</summary>
-    private sealed class CandidateFlag
-    {
-        private int _found;
-
-        public bool Found
-        {
-            get => Volatile.Read(ref _found) != 0;
-            set => Volatile.Write(ref _found, value ? 1 : 0);
         }
     }
 }

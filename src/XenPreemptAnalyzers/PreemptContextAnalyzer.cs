@@ -28,7 +28,7 @@ public sealed class PreemptContextAnalyzer : DiagnosticAnalyzer
                 var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, counters, start.CancellationToken);
                 counters.OnCompilationStart(analyzed: analysis is not null);
                 if (analysis is not null)
-                    start.RegisterOperationBlockStartAction(analysis.OnOperationBlockStart);
+                    start.RegisterCodeBlockAction(analysis.OnCodeBlock);
             }));
     }
 }

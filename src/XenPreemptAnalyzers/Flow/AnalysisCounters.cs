@@ -11,7 +11,8 @@ internal sealed class AnalysisCounters
 {
     private long _compilationStarts;
     private long _compilationsAnalyzed;
-    private long _operationActionsRegistered;
+    private long _bodiesSeen;
+    private long _operationTreesRequested;
     private long _graphsBuilt;
     private long _blocksAnalyzed;
     private long _blockVisits;
@@ -22,8 +23,11 @@ internal sealed class AnalysisCounters
     /// <summary>Compilations that passed the gate (may use the kernel API), so registered per-body actions.</summary>
     public long CompilationsAnalyzed => Interlocked.Read(ref _compilationsAnalyzed);
 
-    /// <summary>Operation actions registered (one per analysed method body, for the cheap candidate collection).</summary>
-    public long OperationActionsRegistered => Interlocked.Read(ref _operationActionsRegistered);
+    /// <summary>Method bodies (code blocks) of analysed compilations shown to the syntax pre-filter.</summary>
+    public long BodiesSeen => Interlocked.Read(ref _bodiesSeen);
+
+    /// <summary>Bodies whose operation tree was asked for (they passed the syntax pre-filter), for the cheap candidate collection.</summary>
+    public long OperationTreesRequested => Interlocked.Read(ref _operationTreesRequested);
 
     /// <summary>Control-flow graphs obtained (bodies, local functions, lambdas): only for bodies with a candidate call.</summary>
     public long GraphsBuilt => Interlocked.Read(ref _graphsBuilt);
@@ -41,7 +45,9 @@ internal sealed class AnalysisCounters
             Interlocked.Increment(ref _compilationsAnalyzed);
     }
 
-    internal void OnOperationActionRegistered() => Interlocked.Increment(ref _operationActionsRegistered);
+    internal void OnBodySeen() => Interlocked.Increment(ref _bodiesSeen);
+
+    internal void OnOperationTreeRequested() => Interlocked.Increment(ref _operationTreesRequested);
 
     internal void OnGraphsBuilt(int count) => Interlocked.Add(ref _graphsBuilt, count);
 

@@ -58,7 +58,8 @@ public sealed class AnalysisWorkTests
         Assert.Empty(diagnostics);
         Assert.Equal(1, counters.CompilationStarts);
         Assert.Equal(0, counters.CompilationsAnalyzed);
-        Assert.Equal(0, counters.OperationActionsRegistered);
+        Assert.Equal(0, counters.BodiesSeen);
+        Assert.Equal(0, counters.OperationTreesRequested);
         Assert.Equal(0, counters.GraphsBuilt);
     }
 
@@ -66,7 +67,7 @@ public sealed class AnalysisWorkTests
     public async Task Ordinary_code_referencing_the_annotations_registers_nothing_until_it_applies_one()
     {
         // Our package references XenPreempt.Annotations from every project that installs it.
-        var annotations = MetadataReference.CreateFromFile(typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location);
+        var annotations = Annotations;
         var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 5);
         var annotated = new GeneratedSource("Annotated.cs", "static class Annotated { [XenPreempt.Annotations.ProcessContext] static void f() { } }");
 
@@ -74,9 +75,9 @@ public sealed class AnalysisWorkTests
         var (applied, _) = await AnalyzeAsync(ordinary.Append(annotated), annotations);
 
         Assert.Equal(0, plain.CompilationsAnalyzed);
-        Assert.Equal(0, plain.OperationActionsRegistered);
+        Assert.Equal(0, plain.BodiesSeen);
         Assert.Equal(1, applied.CompilationsAnalyzed);
-        Assert.True(applied.OperationActionsRegistered > 0);
+        Assert.True(applied.BodiesSeen > 0);
     }
 
     [Fact]
@@ -91,11 +92,89 @@ public sealed class AnalysisWorkTests
         // Per driver file: eight bodies call something recognised (or a helper that does) plus one local
         // function; probe_N and describe_N and the API stubs call nothing recognised.
         Assert.Equal(9 * 3, alone.GraphsBuilt);
-        // 20 files of ordinary bodies are collected (an operation action each) but never get a graph.
-        Assert.True(mixed.OperationActionsRegistered >= alone.OperationActionsRegistered + (20 * 10),
-            $"{mixed.OperationActionsRegistered} operation actions with the ordinary code, {alone.OperationActionsRegistered} without");
+        // 20 files of ordinary bodies are shown to the syntax pre-filter, which asks for the operations of three
+        // only: the pre-filter goes by name, and ordinary find_0..2 call stats_lock_0..2, the names of the dense
+        // files' helpers (which call preempt_disable). Their operations show no recognised call: no graph.
+        Assert.True(mixed.BodiesSeen >= alone.BodiesSeen + (20 * 10), $"{mixed.BodiesSeen} bodies seen with the ordinary code, {alone.BodiesSeen} without");
+        Assert.Equal(alone.OperationTreesRequested + 3, mixed.OperationTreesRequested);
         Assert.Equal(alone.GraphsBuilt, mixed.GraphsBuilt);
         Assert.Equal(alone.BlockVisits, mixed.BlockVisits);
+    }
+
+    /// <summary>
+    /// The Go-runtime case of issue 17: one method named <c>schedule</c> in a large ordinary project switched the
+    /// analysis on for the whole compilation, and Roslyn built operation trees for every body. Now only the body
+    /// that calls it has its operations asked for (the declaration of <c>schedule</c> itself names nothing).
+    /// </summary>
+    [Fact]
+    public async Task One_recognised_call_in_one_body_asks_for_the_operations_of_that_body_only()
+    {
+        var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 20);
+        var scheduler = new GeneratedSource("Runtime/Proc.cs", """
+            static class Proc
+            {
+                static int ticks;
+                public static void schedule() { ticks++; }
+                public static void park() { ticks--; schedule(); }
+                public static void ready() { ticks += 2; }
+            }
+            """);
+
+        var (counters, diagnostics) = await AnalyzeAsync(ordinary.Append(scheduler));
+
+        Assert.Empty(diagnostics);
+        Assert.Equal(1, counters.CompilationsAnalyzed);
+        Assert.True(counters.BodiesSeen > 20 * 10, $"{counters.BodiesSeen} bodies seen");
+        Assert.Equal(1, counters.OperationTreesRequested);
+        Assert.Equal(1, counters.GraphsBuilt);
+    }
+
+    /// <summary>
+    /// The pre-filter must never stop a body the classifier would act on: a call to a source helper seen through as
+    /// a summary, to a source method or a referenced one that carries a contract attribute, or to an attributed
+    /// local function. Each such body (and the helper, which calls a kernel name) gets its operations and a graph.
+    /// </summary>
+    [Fact]
+    public async Task Bodies_that_call_helpers_or_attributed_members_pass_the_prefilter()
+    {
+        var library = CSharpCompilation.Create(
+                "AnnotatedLibrary",
+                new[] { CSharpSyntaxTree.ParseText("public static class Locks { [XenPreempt.Annotations.DisablesPreemption] public static void grab() { } [XenPreempt.Annotations.EnablesPreemption] public static void drop() { } }") },
+                InstalledReferences.Net.Value.Add(Annotations),
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var libraryImage = new System.IO.MemoryStream();
+        Assert.True(library.Emit(libraryImage).Success);
+        var code = new GeneratedSource("Uses.cs", """
+            using XenPreempt.Annotations;
+            static class Uses
+            {
+                static void preempt_disable() { }
+                static void preempt_enable() { }
+                static void enter() { preempt_disable(); }
+                static void leave() { preempt_enable(); }
+                [DisablesPreemption] static void hold() { }
+                [EnablesPreemption] static void release() { }
+                static void through_helpers() { enter(); leave(); }
+                static void through_source_attributes() { hold(); release(); }
+                static void through_referenced_attributes() { Locks.grab(); Locks.drop(); }
+                static void through_local_function()
+                {
+                    block();
+                    unblock();
+                    [DisablesPreemption] static void block() { }
+                    [EnablesPreemption] static void unblock() { }
+                }
+                static void plain() { int x = 1; x++; }
+            }
+            """);
+
+        var (counters, diagnostics) = await AnalyzeAsync(new[] { code }, Annotations, MetadataReference.CreateFromImage(libraryImage.ToArray()));
+
+        Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+        // enter and leave (kernel names), the four callers; not the stubs, the attributed empty methods or plain.
+        Assert.Equal(6, counters.OperationTreesRequested);
+        // The four callers' bodies, the two local functions, and the two helpers (each calls a recognised name).
+        Assert.Equal(8, counters.GraphsBuilt);
     }
 
     [Fact]
@@ -120,6 +199,9 @@ public sealed class AnalysisWorkTests
         Assert.True(counters.BlocksAnalyzed > (kind == CodeKind.ManyBranches ? KernelCodeGenerator.ManyBranchesCount : KernelCodeGenerator.DeepNestingDepth));
         Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
     }
+
+    private static MetadataReference Annotations =>
+        MetadataReference.CreateFromFile(typeof(XenPreempt.Annotations.ProcessContextAttribute).Assembly.Location);
 
     private static CSharpCompilation Create(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences) =>
         CSharpCompilation.Create(

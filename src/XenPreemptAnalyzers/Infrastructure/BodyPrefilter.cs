@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using XenPreemptAnalyzers.Recognition;
+
+namespace XenPreemptAnalyzers.Infrastructure;
+
+/// <summary>
+/// Decides from syntax alone whether a method body can call anything the call classifier recognises, so that
+/// only such bodies pay for their operation tree (binding) and control-flow graph. One pass over the body's
+/// identifier tokens. It may let through a body that calls nothing recognised (a local variable named
+/// <c>schedule</c>); it must never stop one that does, so it accepts every name the classifier can act on:
+/// <list type="bullet">
+/// <item>the kernel names and hypercall prefixes (<see cref="KernelApi"/>) and the <c>.editorconfig</c> names of any tree;</item>
+/// <item>the contract attributes' names (an attributed local function is declared, and only callable, inside the body);</item>
+/// <item>members declared with a contract attribute, in source or in a reference that can carry our attributes;</item>
+/// <item>source helpers seen through as summaries: a method whose own body names a kernel or configured name,
+///   looked up (once per name) when a body calls it.</item>
+/// </list>
+/// Built once per compilation; thread-safe (bodies are analysed concurrently).
+/// </summary>
+internal sealed class BodyPrefilter
+{
+    private readonly Compilation _compilation;
+    private readonly HashSet<string> _configuredNames;
+    private readonly Lazy<Attributed> _attributed;
+    private readonly ConcurrentDictionary<string, bool> _helperNames = new(StringComparer.Ordinal);
+
+    public BodyPrefilter(Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences)
+    {
+        _compilation = compilation;
+        _configuredNames = configuredNames;
+        _attributed = new Lazy<Attributed>(() => Attributed.Collect(compilation, annotatedReferences), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>May the body of this declaration (a method, constructor, accessor, operator…) call something recognised?</summary>
+    public bool MayCallRecognised(SyntaxNode declaration, CancellationToken cancellationToken)
+    {
+        var attributed = _attributed.Value;
+        if (attributed.AnyImplicitlyCalled)
+            return true;
+        foreach (var part in BodyParts(declaration))
+        {
+            foreach (var token in part.DescendantTokens())
+            {
+                if (!token.IsKind(SyntaxKind.IdentifierToken))
+                    continue;
+                var name = token.ValueText;
+                if (IsPrimitiveName(name) || IsAttributeName(name) || attributed.MemberNames.Contains(name))
+                    return true;
+                if (IsCalled(token) && IsHelperName(name, cancellationToken))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The parts of a declaration that run as its body: not its attributes, name or parameter list.</summary>
+    private static IEnumerable<SyntaxNode> BodyParts(SyntaxNode declaration)
+    {
+        switch (declaration)
+        {
+            case BaseMethodDeclarationSyntax method:
+                if (method is ConstructorDeclarationSyntax { Initializer: { } initializer })
+                    yield return initializer;
+                if (method.Body is not null)
+                    yield return method.Body;
+                if (method.ExpressionBody is not null)
+                    yield return method.ExpressionBody;
+                yield break;
+            case AccessorDeclarationSyntax accessor:
+                if (accessor.Body is not null)
+                    yield return accessor.Body;
+                if (accessor.ExpressionBody is not null)
+                    yield return accessor.ExpressionBody;
+                yield break;
+            default:
+                // Primary constructors, expression-bodied properties, initializers: the whole node.
+                yield return declaration;
+                yield break;
+        }
+    }
+
+    /// <summary>A name the classifier recognises by itself, in code configured by any tree of the compilation.</summary>
+    private bool IsPrimitiveName(string name) => KernelApi.IsKernelName(name) || _configuredNames.Contains(name);
+
+    private static bool IsAttributeName(string name) =>
+        Array.IndexOf(KernelAttributes.All, name) >= 0
+        || (name.EndsWith("Attribute", StringComparison.Ordinal) && Array.IndexOf(KernelAttributes.All, name.Substring(0, name.Length - "Attribute".Length)) >= 0);
+
+    /// <summary><c>name(</c> or <c>name&lt;T&gt;(</c>: the token names the invoked method.</summary>
+    private static bool IsCalled(SyntaxToken token)
+    {
+        var next = token.GetNextToken();
+        return next.IsKind(SyntaxKind.OpenParenToken) || next.IsKind(SyntaxKind.LessThanToken);
+    }
+
+    /// <summary>
+    /// Is a source method of this name a helper the classifier may summarise: a body that names a kernel or
+    /// configured name (the summary consults nothing else)? Looked up in the declaration table's name index.
+    /// </summary>
+    private bool IsHelperName(string name, CancellationToken cancellationToken) =>
+        _helperNames.GetOrAdd(name, n =>
+        {
+            foreach (var symbol in _compilation.GetSymbolsWithName(n, SymbolFilter.Member, cancellationToken))
+            {
+                if (symbol is not IMethodSymbol method)
+                    continue;
+                foreach (var reference in method.DeclaringSyntaxReferences)
+                {
+                    if (BodyParts(reference.GetSyntax(cancellationToken)).Any(NamesPrimitive))
+                        return true;
+                }
+            }
+            return false;
+        });
+
+    private bool NamesPrimitive(SyntaxNode node)
+    {
+        foreach (var token in node.DescendantTokens())
+        {
+            if (token.IsKind(SyntaxKind.IdentifierToken) && IsPrimitiveName(token.ValueText))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The members declared with a contract attribute, by name.</summary>
+    private sealed class Attributed
+    {
+        private Attributed(HashSet<string> memberNames, bool anyImplicitlyCalled)
+        {
+            MemberNames = memberNames;
+            AnyImplicitlyCalled = anyImplicitlyCalled;
+        }
+
+        public HashSet<string> MemberNames { get; }
+
+        /// <summary>
+        /// An attributed constructor: called by <c>: base()</c>/<c>: this()</c> (or implicitly) under a name no
+        /// token spells. Then no body can be ruled out by its names.
+        /// </summary>
+        public bool AnyImplicitlyCalled { get; }
+
+        public static Attributed Collect(Compilation compilation, IReadOnlyList<IAssemblySymbol> annotatedReferences)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var implicitlyCalled = false;
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                var declarations = tree.GetRoot().DescendantNodes(
+                    node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
+                foreach (var node in declarations)
+                {
+                    if (node is not BaseMethodDeclarationSyntax method || !method.AttributeLists.Any(HasContractAttribute))
+                        continue;
+                    if (method is MethodDeclarationSyntax named)
+                        names.Add(named.Identifier.ValueText);
+                    else if (method is ConstructorDeclarationSyntax)
+                        implicitlyCalled = true;
+                }
+            }
+            foreach (var assembly in annotatedReferences)
+                implicitlyCalled |= CollectFromMetadata(assembly.GlobalNamespace, names);
+            return new Attributed(names, implicitlyCalled);
+        }
+
+        private static bool HasContractAttribute(AttributeListSyntax list) =>
+            list.Attributes.Any(attribute => IsAttributeName(SimpleName(attribute.Name)));
+
+        private static bool CollectFromMetadata(INamespaceOrTypeSymbol container, HashSet<string> names)
+        {
+            var implicitlyCalled = false;
+            foreach (var member in container.GetMembers())
+            {
+                switch (member)
+                {
+                    case INamespaceOrTypeSymbol nested:
+                        implicitlyCalled |= CollectFromMetadata(nested, names);
+                        break;
+                    case IMethodSymbol method when method.GetAttributes().Any(a => a.AttributeClass is { } c && IsAttributeName(c.Name)):
+                        if (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor)
+                            implicitlyCalled = true;
+                        else
+                            names.Add(method.Name);
+                        break;
+                }
+            }
+            return implicitlyCalled;
+        }
+
+        private static string SimpleName(NameSyntax name) => name switch
+        {
+            QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+            AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
+            SimpleNameSyntax simple => simple.Identifier.ValueText,
+            _ => name.ToString(),
+        };
+    }
+}
