@@ -48,17 +48,24 @@ public sealed class TraceLog
         Recorded?.Invoke(entry);
     }
 
+    /// <summary>Reused for every entry: the machine records from one simulated stack at a time (the baton).</summary>
+    private readonly StringBuilder _text = new();
+
     private void Mix(TraceEntry e)
     {
-        var sb = new StringBuilder();
+        var sb = _text.Clear();
         sb.Append(e.Step).Append('|').Append(e.TimeNs).Append('|').Append(e.Cpu).Append('|')
           .Append(e.Task).Append('|').Append(e.Kind).Append('|').Append(e.Detail);
         foreach (var v in e.Cpus)
             sb.Append('|').Append(v.Current).Append(',').Append(v.HcallState).Append(',').Append(v.PreemptCount).Append(',').Append(v.IrqsDisabled ? '1' : '0');
-        foreach (char ch in sb.ToString())
+        // The same characters as the entry's text, hashed where they lie: no string per entry.
+        foreach (var chunk in sb.GetChunks())
         {
-            _hash ^= ch;
-            _hash *= 1099511628211UL;
+            foreach (char ch in chunk.Span)
+            {
+                _hash ^= ch;
+                _hash *= 1099511628211UL;
+            }
         }
     }
 }
