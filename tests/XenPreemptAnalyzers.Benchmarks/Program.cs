@@ -19,6 +19,12 @@ return args.FirstOrDefault() switch
         o => InProcessMeasurements.EditorLatency(Kinds(o["--kind"]!).Single(), Number(o["--files"]!), Number(o["--samples"]!))),
     "analyzer-time" => Command(args, new() { ["--kind"] = "ordinary,dense,many-branches,deep-nesting", ["--files"] = "250,500,1000", ["--runs"] = "5" },
         o => InProcessMeasurements.AnalyzerTime(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!))),
+    "harness-throughput" => Command(args, new() { ["--strategy"] = "dfs,pct,random", ["--variant"] = "ours", ["--config"] = "dynamic-full", ["--schedules"] = "2000", ["--runs"] = "3" },
+        o => HarnessThroughput.Run(new HarnessThroughput.Options(o["--strategy"]!.Split(','), o["--variant"]!, o["--config"]!, Number(o["--schedules"]!), Number(o["--runs"]!)))),
+    "corpus" => Command(args, new() { ["--path"] = "", ["--generated"] = "", ["--runs"] = "3", ["--name"] = "", ["--sets"] = CorpusRun.AllSets },
+        o => CorpusRun.Run(new CorpusRun.Options(o["--path"]!, o["--generated"]!.Length > 0 ? o["--generated"] : null, Number(o["--runs"]!),
+            o["--name"]!.Length > 0 ? o["--name"]! : o["--generated"]!.Length > 0 ? o["--generated"]! : o["--path"]!,
+            Sets(o["--sets"]!)))),
     _ => RunBenchmarks(args),
 };
 
@@ -67,6 +73,10 @@ static IReadOnlyList<CodeKind> Kinds(string text) => text.Split(',').Select(kind
     _ => throw new UsageException($"unknown kind '{kind}' (ordinary, dense, many-branches, deep-nesting)"),
 }).ToList();
 
+static IReadOnlyList<string> Sets(string text) => text.Split(',').Select(set =>
+    CorpusRun.AllSets.Split(',').FirstOrDefault(known => string.Equals(known, set, StringComparison.OrdinalIgnoreCase))
+        ?? throw new UsageException($"unknown analyzer set '{set}' ({CorpusRun.AllSets})")).ToList();
+
 static IReadOnlyList<int> Numbers(string text) => text.Split(',').Select(Number).ToList();
 
 static int Number(string text) =>
@@ -94,6 +104,12 @@ static int Usage(int exitCode)
                                                    one-document analysis after an edit: median and p95
           analyzer-time [--kind ordinary,dense,many-branches,deep-nesting] [--files 250,500,1000] [--runs 5]
                                                    our analyzer's own time (driver telemetry) per kind and size
+          corpus (--path <folder> | --generated ordinary:N|dense:N|schedule:N) [--runs 3] [--name label]
+                 [--sets do-nothing,XPA,CA2000,CA1416]
+                                                   any folder of sources (need not build) in-process: our diagnostics,
+                                                   AD0001s, CPU beside the compiler alone, a do-nothing analyzer, CA2000, CA1416
+          harness-throughput [--strategy dfs,pct,random] [--variant ours] [--config dynamic-full] [--schedules 2000] [--runs 3]
+                                                   exploration schedules per CPU-second (steady state), bytes per step
         """);
     return exitCode;
 }

@@ -1,0 +1,212 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using XenPreemptAnalyzers.Performance;
+using XenPreemptAnalyzers.Tests.Infrastructure;
+
+namespace XenPreemptAnalyzers.Benchmarks;
+
+/// <summary>
+/// <c>corpus</c>: the analyzers over any folder of C# sources, which need not build (no project, no package
+/// restore): every <c>*.cs</c> outside bin/ and obj/ is parsed, compiled against the installed reference pack, and
+/// analysed in-process through <c>CompilationWithAnalyzers</c> — every body bound plus one analyzer set, as a
+/// build does minus emit (the compiler alone: <c>GetDiagnostics</c>). Each set runs on a fresh compilation, the sets interleaved run by run: nothing (the
+/// compiler alone), a do-nothing analyzer, ours, CA2000 alone and CA1416 alone (the SDK's NetAnalyzers). Printed:
+/// our diagnostics and any AD0001, each set's process CPU time (min/median/max) and its ratio to the compiler
+/// alone, and each analyzer's own time as the driver reports it.
+/// </summary>
+internal static class CorpusRun
+{
+    public sealed record Options(string Path, string? Generated, int Runs, string Name, IReadOnlyList<string> Sets);
+
+    public const string CompilerAlone = "compiler alone";
+
+    /// <summary>The sets beside the compiler alone, as <c>--sets</c> names them.</summary>
+    public const string AllSets = "do-nothing,XPA,CA2000,CA1416";
+
+    private sealed record AnalyzerSet(string Name, ImmutableArray<DiagnosticAnalyzer> Analyzers, ImmutableDictionary<string, ReportDiagnostic> Options);
+
+    public static int Run(Options o)
+    {
+        var trees = o.Generated is null ? ParseFolder(o.Path) : ParseGenerated(o.Generated);
+        if (trees.Count == 0)
+            throw new UsageException($"no C# files under '{o.Path}'");
+        var lines = trees.Sum(t => t.GetText().Lines.Count);
+        Console.WriteLine($"# {o.Name}: {trees.Count:N0} files, {lines:N0} lines; load average {HarnessThroughput.LoadAverage()} at start");
+
+        var sets = AnalyzerSets(o).Where(s => o.Sets.Contains(s.Name, StringComparer.OrdinalIgnoreCase) || s.Name == CompilerAlone).ToList();
+        var cpu = sets.ToDictionary(s => s.Name, _ => new List<double>());
+        var reported = sets.ToDictionary(s => s.Name, _ => new List<double>());
+        var ours = ImmutableArray<Diagnostic>.Empty;
+        var compilerErrors = 0;
+        for (var run = -1; run < o.Runs; run++) // run -1: warm-up (JIT, reference metadata)
+        {
+            foreach (var set in sets)
+            {
+                var compilation = Create(trees, set.Options);
+                var (seconds, analyzerSeconds, diagnostics) = Measure(compilation, set);
+                if (run < 0)
+                    continue;
+                cpu[set.Name].Add(seconds);
+                reported[set.Name].Add(analyzerSeconds);
+                if (set.Name == "XPA")
+                    ours = diagnostics;
+                if (set.Name == CompilerAlone)
+                    compilerErrors = diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
+            }
+        }
+
+        var baseline = BuildOverhead.Median(cpu[CompilerAlone]);
+        Console.WriteLine($"{o.Name}: binding plus one analyzer set, fresh compilation each, {o.Runs} interleaved runs after a warm-up ({compilerErrors:N0} compiler errors: the corpus is compiled without its project's references)");
+        Console.WriteLine("| analyzer set | process CPU s min / median / max | ratio to compiler alone (median) | analyzer's own time, driver (ms, median) | analyzer's time / compiler CPU |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var set in sets)
+        {
+            var values = cpu[set.Name];
+            var own = BuildOverhead.Median(reported[set.Name]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {set.Name} | {values.Min():F2} / {BuildOverhead.Median(values):F2} / {values.Max():F2} | {BuildOverhead.Median(values) / baseline:F3} | {(set.Analyzers.IsEmpty ? "-" : (own * 1000).ToString("F0", CultureInfo.InvariantCulture))} | {(set.Analyzers.IsEmpty ? "-" : (own / baseline * 100).ToString("F2", CultureInfo.InvariantCulture) + " %")} |"));
+        }
+        var xpa = ours.Where(d => d.Id.StartsWith("XPA", StringComparison.Ordinal)).ToList();
+        Console.WriteLine($"XPA diagnostics: {xpa.Count}" + (xpa.Count == 0 ? "" : " (" + string.Join(", ", xpa.GroupBy(d => d.Id).OrderBy(g => g.Key).Select(g => $"{g.Key} × {g.Count()}")) + ")"));
+        foreach (var d in xpa.Take(20))
+            Console.WriteLine("  " + d);
+        var crashes = ours.Where(d => d.Id == "AD0001").ToList();
+        Console.WriteLine($"AD0001 (analyzer exceptions): {crashes.Count}");
+        foreach (var d in crashes.Take(5))
+            Console.WriteLine("  " + d.GetMessage(CultureInfo.InvariantCulture));
+        Console.WriteLine($"# load average {HarnessThroughput.LoadAverage()} at end");
+        return crashes.Count == 0 ? 0 : 2;
+    }
+
+    private static (double CpuSeconds, double AnalyzerSeconds, ImmutableArray<Diagnostic> Diagnostics) Measure(CSharpCompilation compilation, AnalyzerSet set)
+    {
+        var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        if (set.Analyzers.IsEmpty)
+        {
+            var compilerOnly = compilation.GetDiagnostics();
+            process.Refresh();
+            return ((process.TotalProcessorTime - before).TotalSeconds, 0, compilerOnly);
+        }
+        // The analyzer diagnostics of a fresh compilation: generating its compilation events binds every body
+        // (the compiler's work), then the analyzers run; the driver times each analyzer's callbacks.
+        var withAnalyzers = compilation.WithAnalyzers(set.Analyzers, new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: true, reportSuppressedDiagnostics: false));
+        var diagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+        process.Refresh();
+        var seconds = (process.TotalProcessorTime - before).TotalSeconds;
+        var own = set.Analyzers.Sum(a => withAnalyzers.GetAnalyzerTelemetryInfoAsync(a, CancellationToken.None).GetAwaiter().GetResult().ExecutionTime.TotalSeconds);
+        return (seconds, own, diagnostics);
+    }
+
+    private static CSharpCompilation Create(IReadOnlyList<SyntaxTree> trees, ImmutableDictionary<string, ReportDiagnostic> options) =>
+        CSharpCompilation.Create(
+            "Corpus",
+            trees,
+            InstalledReferences.Net.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, concurrentBuild: false, nullableContextOptions: NullableContextOptions.Enable)
+                .WithSpecificDiagnosticOptions(options));
+
+    private static List<SyntaxTree> ParseFolder(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new UsageException($"no such folder '{root}'");
+        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
+        return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(path => !path.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
+            .OrderBy(path => path, StringComparer.Ordinal)
+            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), parseOptions, path: Path.GetRelativePath(root, path)))
+            .ToList();
+    }
+
+    /// <summary>
+    /// <c>ordinary:N</c>, <c>dense:N</c>, or <c>schedule:N</c> — N files of ordinary code plus one body that calls a
+    /// method named <c>schedule</c> (issue 17's Go-runtime case: one kernel name in a large ordinary project).
+    /// </summary>
+    private static List<SyntaxTree> ParseGenerated(string spec)
+    {
+        var parts = spec.Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var files) || files <= 0)
+            throw new UsageException($"--generated wants ordinary:N, dense:N or schedule:N, not '{spec}'");
+        IEnumerable<GeneratedSource> sources = parts[0] switch
+        {
+            "ordinary" => KernelCodeGenerator.Generate(CodeKind.Ordinary, files),
+            "dense" => KernelCodeGenerator.Generate(CodeKind.Dense, files),
+            "schedule" => KernelCodeGenerator.Generate(CodeKind.Ordinary, files).Append(new GeneratedSource("Runtime/Proc.cs", """
+                public static class Proc
+                {
+                    private static int ticks;
+                    public static void schedule() { ticks++; }
+                    public static void park() { ticks--; schedule(); }
+                }
+                """)),
+            _ => throw new UsageException($"unknown generated kind '{parts[0]}' (ordinary, dense, schedule)"),
+        };
+        return GeneratedCompilation.Parse(sources).Trees.ToList();
+    }
+
+    /// <summary>The compiler alone, a do-nothing analyzer, ours, and the SDK's CA2000 and CA1416 each alone.</summary>
+    private static List<AnalyzerSet> AnalyzerSets(Options o)
+    {
+        var none = ImmutableDictionary<string, ReportDiagnostic>.Empty;
+        var sets = new List<AnalyzerSet>
+        {
+            new(CompilerAlone, ImmutableArray<DiagnosticAnalyzer>.Empty, none),
+            new("do-nothing", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyAnalyzer()), none),
+            new("XPA", ImmutableArray.Create<DiagnosticAnalyzer>(new PreemptContextAnalyzer()), none),
+        };
+        var netAnalyzers = o.Sets.Any(n => n.StartsWith("CA", StringComparison.OrdinalIgnoreCase)) ? NetAnalyzers() : Array.Empty<DiagnosticAnalyzer>();
+        foreach (var id in new[] { "CA2000", "CA1416" })
+        {
+            var analyzer = netAnalyzers.FirstOrDefault(a => a.SupportedDiagnostics.Any(d => d.Id == id));
+            if (analyzer is null)
+            {
+                if (o.Sets.Contains(id, StringComparer.OrdinalIgnoreCase))
+                    Console.WriteLine($"# {id}: not found in the SDK's NetAnalyzers; left out");
+                continue;
+            }
+            // Only this rule: the analyzer's other rules are switched off, this one on (CA2000 is off by default).
+            var options = analyzer.SupportedDiagnostics.ToImmutableDictionary(d => d.Id, d => d.Id == id ? ReportDiagnostic.Warn : ReportDiagnostic.Suppress);
+            sets.Add(new AnalyzerSet(id, ImmutableArray.Create(analyzer), options));
+        }
+        return sets;
+    }
+
+    /// <summary>The NetAnalyzers the installed SDK ships (sdk/&lt;version&gt;/Sdks/Microsoft.NET.Sdk/analyzers).</summary>
+    private static IReadOnlyList<DiagnosticAnalyzer> NetAnalyzers()
+    {
+        var dotnetRoot = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+        var sdk = Directory.GetDirectories(Path.Combine(dotnetRoot, "sdk")).OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault();
+        var analyzers = new List<DiagnosticAnalyzer>();
+        if (sdk is null)
+            return analyzers;
+        foreach (var file in new[] { "Microsoft.CodeAnalysis.NetAnalyzers.dll", "Microsoft.CodeAnalysis.CSharp.NetAnalyzers.dll" })
+        {
+            var path = Path.Combine(sdk, "Sdks", "Microsoft.NET.Sdk", "analyzers", file);
+            if (!File.Exists(path))
+                continue;
+            var reference = new AnalyzerFileReference(path, AssemblyLoader.Instance);
+            reference.AnalyzerLoadFailed += (_, e) => Console.WriteLine($"# {file}: {e.Message}");
+            analyzers.AddRange(reference.GetAnalyzers(LanguageNames.CSharp));
+        }
+        return analyzers;
+    }
+
+    private sealed class AssemblyLoader : IAnalyzerAssemblyLoader
+    {
+        public static readonly AssemblyLoader Instance = new();
+
+        public void AddDependencyLocation(string fullPath) { }
+
+        public System.Reflection.Assembly LoadFromPath(string fullPath) => System.Reflection.Assembly.LoadFrom(fullPath);
+    }
+}
