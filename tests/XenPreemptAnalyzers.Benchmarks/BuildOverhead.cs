@@ -10,10 +10,16 @@ using XenPreemptAnalyzers.Performance;
 namespace XenPreemptAnalyzers.Benchmarks;
 
 /// <summary>
-/// <c>build-overhead</c>: builds a generated project with <c>-p:ReportAnalyzer=true</c>, with and without our
-/// package (packed from this checkout into a temporary feed, consumed as users consume it), with CA2000 and
-/// CA1416 enabled on the same code through <c>.editorconfig</c>; prints the medians of the Csc task's time and
-/// of each analyzer's time. Everything lives in a temporary directory, deleted at the end.
+/// <c>build-overhead</c>: builds a generated project three ways — no analyzers at all (the SDK's NetAnalyzers off),
+/// our package alone (packed from this checkout into a temporary feed, consumed as users consume it), and the SDK's
+/// CA2000 and CA1416 alone (every other NetAnalyzers rule off) — interleaved, and prints min/median/max of each
+/// build's CPU time and its ratio to the build without analyzers. Timed builds run without ReportAnalyzer. With
+/// <c>--server cold</c> (the default) every build runs csc in a fresh process (<c>UseSharedCompilation=false</c>,
+/// one in-process MSBuild node), so the build's CPU — MSBuild and csc, read as this program's waited-for children's
+/// CPU (getrusage) — is the whole cost, JIT of the analyzers included; with <c>--server warm</c> the compiler server
+/// compiles, and its CPU cannot be told apart from other builds using the same server, so only wall time is
+/// printed. One extra build with <c>-p:ReportAnalyzer=true</c> per code size reports each analyzer's own time
+/// (summed wall time of its callbacks), for reference. Everything lives in a temporary directory, deleted at the end.
 /// </summary>
 internal static class BuildOverhead
 {
@@ -36,7 +42,7 @@ internal static class BuildOverhead
             foreach (var kind in options.Kinds)
             {
                 foreach (var files in options.Files)
-                    rows.Add(Measure(work, kind, files, version, options.Runs));
+                    rows.Add(Measure(work, kind, files, version, options));
             }
             Print(rows, options);
             return 0;
@@ -50,7 +56,7 @@ internal static class BuildOverhead
         }
     }
 
-    private static Row Measure(string work, CodeKind kind, int files, string version, int runs)
+    private static Row Measure(string work, CodeKind kind, int files, string version, Options options)
     {
         var name = $"{InProcessMeasurements.Spell(kind)}-{files}";
         var sources = Path.Combine(work, name, "src");
@@ -60,38 +66,47 @@ internal static class BuildOverhead
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, source.Text);
         }
-        var with = WriteProject(Path.Combine(work, name, "with"), version);
-        var without = WriteProject(Path.Combine(work, name, "without"), version: null);
-        Dotnet(work, $"restore \"{with}\" -nologo -v:q");
-        Dotnet(work, $"restore \"{without}\" -nologo -v:q");
-
-        var withRuns = new List<BuildReport>();
-        var withoutRuns = new List<BuildReport>();
-        // One warm-up pair (compiler server, disk cache), then alternate so drift hits both sides alike.
-        for (var run = -1; run < runs; run++)
+        var projects = new Dictionary<Variant, string>
         {
-            var a = Build(with, Path.Combine(work, $"{name}-with-{run + 1}.log"));
-            var b = Build(without, Path.Combine(work, $"{name}-without-{run + 1}.log"));
-            if (run < 0)
-                continue;
-            withRuns.Add(a);
-            withoutRuns.Add(b);
-            Console.WriteLine($"  {name} run {run + 1}: Csc {a.CscMs} ms with ours ({a.AnalyzerSeconds(OurRule) * 1000:F0} ms in ours), {b.CscMs} ms without");
+            [Variant.None] = WriteProject(Path.Combine(work, name, "none"), Variant.None, version),
+            [Variant.Xpa] = WriteProject(Path.Combine(work, name, "xpa"), Variant.Xpa, version),
+            [Variant.Peers] = WriteProject(Path.Combine(work, name, "peers"), Variant.Peers, version),
+        };
+        foreach (var project in projects.Values)
+            Dotnet(work, $"restore \"{project}\" -nologo -v:q");
+
+        var timings = projects.Keys.ToDictionary(v => v, _ => new List<BuildTiming>());
+        // One warm-up round (disk cache, the server if warm), then the variants in turn, so drift hits all alike.
+        for (var run = -1; run < options.Runs; run++)
+        {
+            foreach (var (variant, project) in projects)
+            {
+                var timing = TimedBuild(project, options.WarmServer);
+                if (run >= 0)
+                    timings[variant].Add(timing);
+            }
+            if (run >= 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {name} run {run + 1}: CPU {timings[Variant.None][^1].CpuSeconds:F2} s none, {timings[Variant.Xpa][^1].CpuSeconds:F2} s XPA, {timings[Variant.Peers][^1].CpuSeconds:F2} s CA2000+CA1416 (load {HarnessThroughput.LoadAverage()})"));
         }
-        return new Row(kind, files, withRuns, withoutRuns);
+        // For reference, not timed: each analyzer's own time in one ReportAnalyzer build of each analysed variant.
+        var xpaReport = ReportBuild(projects[Variant.Xpa], Path.Combine(work, $"{name}-xpa-report.log"));
+        var peersReport = ReportBuild(projects[Variant.Peers], Path.Combine(work, $"{name}-peers-report.log"));
+        return new Row(kind, files, timings, xpaReport, peersReport);
     }
 
-    /// <summary>The project: sources from ../src, our package only in the "with" variant.</summary>
-    private static string WriteProject(string directory, string? version)
+    /// <summary>The project: sources from ../src; our package only in the XPA variant, NetAnalyzers only in the peers'.</summary>
+    private static string WriteProject(string directory, Variant variant, string version)
     {
         Directory.CreateDirectory(directory);
-        var reference = version is null
+        var reference = variant != Variant.Xpa
             ? ""
             : $"""
                 <ItemGroup>
                   <PackageReference Include="XenPreemptAnalyzers" Version="{version}" PrivateAssets="all" />
                 </ItemGroup>
               """;
+        var netAnalyzers = variant == Variant.Peers ? "true" : "false";
         var project = Path.Combine(directory, "Generated.csproj");
         File.WriteAllText(project, $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -101,6 +116,8 @@ internal static class BuildOverhead
                 <Nullable>disable</Nullable>
                 <EnableDefaultCompileItems>false</EnableDefaultCompileItems>
                 <GenerateDocumentationFile>false</GenerateDocumentationFile>
+                <EnableNETAnalyzers>{netAnalyzers}</EnableNETAnalyzers>
+                <AnalysisMode>None</AnalysisMode>
               </PropertyGroup>
               <ItemGroup>
                 <Compile Include="../src/**/*.cs" />
@@ -139,7 +156,17 @@ internal static class BuildOverhead
         File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />\n");
     }
 
-    private static BuildReport Build(string project, string log)
+    /// <summary>A build without ReportAnalyzer: its CPU (this program's waited-for children, MSBuild and csc) and wall time.</summary>
+    private static BuildTiming TimedBuild(string project, bool warmServer)
+    {
+        var server = warmServer ? "-p:UseSharedCompilation=true" : "-p:UseSharedCompilation=false -m:1 -nodeReuse:false";
+        var cpuBefore = ChildrenCpu.Seconds();
+        var wall = Stopwatch.StartNew();
+        Dotnet(Path.GetDirectoryName(project)!, $"build \"{project}\" -c Release --no-restore --no-incremental -nologo -v:q {server}");
+        return new BuildTiming(ChildrenCpu.Seconds() - cpuBefore, wall.Elapsed.TotalSeconds);
+    }
+
+    private static BuildReport ReportBuild(string project, string log)
     {
         Dotnet(Path.GetDirectoryName(project)!,
             $"build \"{project}\" -c Release --no-restore --no-incremental -nologo -noconlog -p:ReportAnalyzer=true \"-flp:verbosity=detailed;performancesummary;logfile={log}\"");
@@ -149,20 +176,25 @@ internal static class BuildOverhead
     private static void Print(List<Row> rows, Options options)
     {
         Console.WriteLine();
-        Console.WriteLine($"Medians of {options.Runs} builds each (after one warm-up pair); `dotnet build -c Release --no-incremental -p:ReportAnalyzer=true`.");
+        var how = options.WarmServer ? "warm compiler server (wall time only: the server's CPU is shared)" : "cold: csc in a fresh process per build (UseSharedCompilation=false, -m:1)";
+        Console.WriteLine($"{options.Runs} builds of each variant, interleaved after one warm-up round; `dotnet build -c Release --no-incremental`, {how}; load {HarnessThroughput.LoadAverage()} at the end.");
         Console.WriteLine();
-        Console.WriteLine("| code | files | Csc without ours (ms) | Csc with ours (ms) | ratio | XPA (ms) | XPA % of Csc | CA2000 (ms) | CA1416 (ms) | all analyzers (ms) |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var measure = options.WarmServer ? "wall s" : "CPU s";
+        Console.WriteLine($"| code | files | no analyzers: {measure} min / median / max | XPA alone: {measure} | ratio | CA2000+CA1416: {measure} | ratio | XPA / (CA2000+CA1416) | ReportAnalyzer: XPA, CA2000, CA1416 (ms) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
-            var without = Median(row.Without.Select(r => (double)r.CscMs));
-            var with = Median(row.With.Select(r => (double)r.CscMs));
-            var ours = Median(row.With.Select(r => r.AnalyzerSeconds(OurRule) * 1000));
-            var ca2000 = Median(row.With.Select(r => r.AnalyzerSeconds(PeerRules[0]) * 1000));
-            var ca1416 = Median(row.With.Select(r => r.AnalyzerSeconds(PeerRules[1]) * 1000));
-            var total = Median(row.With.Select(r => r.TotalAnalyzerSeconds * 1000));
+            double Value(BuildTiming t) => options.WarmServer ? t.WallSeconds : t.CpuSeconds;
+            string Spread(Variant v)
+            {
+                var values = row.Timings[v].Select(Value).ToList();
+                return string.Create(CultureInfo.InvariantCulture, $"{values.Min():F2} / {Median(values):F2} / {values.Max():F2}");
+            }
+            var none = Median(row.Timings[Variant.None].Select(Value));
+            var xpa = Median(row.Timings[Variant.Xpa].Select(Value));
+            var peers = Median(row.Timings[Variant.Peers].Select(Value));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {InProcessMeasurements.Spell(row.Kind)} | {row.Files} | {without:F0} | {with:F0} | {with / without:F3} | {ours:F0} | {100 * ours / with:F2} % | {ca2000:F0} | {ca1416:F0} | {total:F0} |"));
+                $"| {InProcessMeasurements.Spell(row.Kind)} | {row.Files} | {Spread(Variant.None)} | {Spread(Variant.Xpa)} | {xpa / none:F3} | {Spread(Variant.Peers)} | {peers / none:F3} | {(xpa - none) / Math.Max(1e-9, peers - none):F2} | {row.XpaReport.AnalyzerSeconds(OurRule) * 1000:F0}, {row.PeersReport.AnalyzerSeconds(PeerRules[0]) * 1000:F0}, {row.PeersReport.AnalyzerSeconds(PeerRules[1]) * 1000:F0} |"));
         }
     }
 
@@ -211,9 +243,42 @@ internal static class BuildOverhead
             throw new InvalidOperationException($"dotnet {arguments} exited {process.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
     }
 
-    internal sealed record Options(IReadOnlyList<CodeKind> Kinds, IReadOnlyList<int> Files, int Runs, bool Keep);
+    internal sealed record Options(IReadOnlyList<CodeKind> Kinds, IReadOnlyList<int> Files, int Runs, bool Keep, bool WarmServer);
 
-    private sealed record Row(CodeKind Kind, int Files, List<BuildReport> With, List<BuildReport> Without);
+    private enum Variant { None, Xpa, Peers }
+
+    private sealed record BuildTiming(double CpuSeconds, double WallSeconds);
+
+    private sealed record Row(CodeKind Kind, int Files, Dictionary<Variant, List<BuildTiming>> Timings, BuildReport XpaReport, BuildReport PeersReport);
+
+    /// <summary>CPU time of this process's terminated, waited-for children and their waited-for descendants (getrusage).</summary>
+    private static class ChildrenCpu
+    {
+        private const int RusageChildren = -1;
+
+        public static double Seconds()
+        {
+            if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+                throw new PlatformNotSupportedException("build-overhead reads children's CPU with getrusage (Linux, macOS)");
+            if (GetRusage(RusageChildren, out var usage) != 0)
+                throw new InvalidOperationException("getrusage failed");
+            return usage.UserSeconds + usage.UserMicroseconds / 1e6 + usage.SystemSeconds + usage.SystemMicroseconds / 1e6;
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+        private static extern int GetRusage(int who, out Rusage usage);
+
+        /// <summary>struct rusage on 64-bit Linux and macOS: two timevals, then fourteen longs.</summary>
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct Rusage
+        {
+            public long UserSeconds;
+            public long UserMicroseconds;
+            public long SystemSeconds;
+            public long SystemMicroseconds;
+            public long MaxRss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;
+        }
+    }
 }
 
 /// <summary>What one build's detailed log says: the Csc task's time and ReportAnalyzer's per-analyzer times.</summary>

@@ -18,8 +18,10 @@ namespace XenPreemptAnalyzers.Benchmarks;
 /// <c>corpus</c>: the analyzers over any folder of C# sources, which need not build (no project, no package
 /// restore): every <c>*.cs</c> outside bin/ and obj/ is parsed, compiled against the installed reference pack, and
 /// analysed in-process through <c>CompilationWithAnalyzers</c> — every body bound plus one analyzer set, as a
-/// build does minus emit (the compiler alone: <c>GetDiagnostics</c>). Each set runs on a fresh compilation, the sets interleaved run by run: nothing (the
-/// compiler alone), a do-nothing analyzer, ours, CA2000 alone and CA1416 alone (the SDK's NetAnalyzers). Printed:
+/// build does minus emit (the compiler alone: <c>GetDiagnostics</c>). Each set runs on a fresh compilation, the
+/// sets interleaved run by run: nothing (the compiler alone), a do-nothing analyzer (the driver skips binding when
+/// no analyzer registered anything), an empty code-block action (our registration), an empty operation-block
+/// action (our registration before the pre-filter), ours, CA2000 alone and CA1416 alone (the SDK's NetAnalyzers). Printed:
 /// our diagnostics and any AD0001, each set's process CPU time (min/median/max) and its ratio to the compiler
 /// alone, and each analyzer's own time as the driver reports it.
 /// </summary>
@@ -30,7 +32,7 @@ internal static class CorpusRun
     public const string CompilerAlone = "compiler alone";
 
     /// <summary>The sets beside the compiler alone, as <c>--sets</c> names them.</summary>
-    public const string AllSets = "do-nothing,XPA,CA2000,CA1416";
+    public const string AllSets = "do-nothing,code-block,operation-block,XPA,CA2000,CA1416";
 
     private sealed record AnalyzerSet(string Name, ImmutableArray<DiagnosticAnalyzer> Analyzers, ImmutableDictionary<string, ReportDiagnostic> Options);
 
@@ -162,6 +164,8 @@ internal static class CorpusRun
         {
             new(CompilerAlone, ImmutableArray<DiagnosticAnalyzer>.Empty, none),
             new("do-nothing", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyAnalyzer()), none),
+            new("code-block", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyCodeBlockAnalyzer()), none),
+            new("operation-block", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyOperationBlockAnalyzer()), none),
             new("XPA", ImmutableArray.Create<DiagnosticAnalyzer>(new PreemptContextAnalyzer()), none),
         };
         var netAnalyzers = o.Sets.Any(n => n.StartsWith("CA", StringComparison.OrdinalIgnoreCase)) ? NetAnalyzers() : Array.Empty<DiagnosticAnalyzer>();

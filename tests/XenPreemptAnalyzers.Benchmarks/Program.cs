@@ -13,8 +13,9 @@ using XenPreemptAnalyzers.Performance;
 return args.FirstOrDefault() switch
 {
     null or "help" or "--help" or "-h" => Usage(args.Length == 0 ? 1 : 0),
-    "build-overhead" => Command(args, new() { ["--kind"] = "ordinary,dense", ["--files"] = "1000", ["--runs"] = "5", ["--keep"] = null },
-        o => BuildOverhead.Run(new BuildOverhead.Options(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!), o.ContainsKey("--keep")))),
+    "build-overhead" => Command(args, new() { ["--kind"] = "ordinary,dense", ["--files"] = "1000", ["--runs"] = "5", ["--server"] = "cold", ["--keep"] = null },
+        o => BuildOverhead.Run(new BuildOverhead.Options(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!), o.ContainsKey("--keep"),
+            o["--server"] switch { "cold" => false, "warm" => true, var other => throw new UsageException($"--server is cold or warm, not '{other}'") }))),
     "editor-latency" => Command(args, new() { ["--kind"] = "dense", ["--files"] = "1000", ["--samples"] = "50" },
         o => InProcessMeasurements.EditorLatency(Kinds(o["--kind"]!).Single(), Number(o["--files"]!), Number(o["--samples"]!))),
     "analyzer-time" => Command(args, new() { ["--kind"] = "ordinary,dense,many-branches,deep-nesting", ["--files"] = "250,500,1000", ["--runs"] = "5" },
@@ -97,9 +98,9 @@ static int Usage(int exitCode)
         usage: dotnet run -c Release --project tests/XenPreemptAnalyzers.Benchmarks -- <mode>
 
           --filter '*' [BenchmarkDotNet options]   the BenchmarkDotNet suite (e.g. --job short)
-          build-overhead [--kind ordinary,dense] [--files 1000] [--runs 5] [--keep]
-                                                   builds a generated project with and without our package,
-                                                   -p:ReportAnalyzer=true; medians of Csc and per-analyzer time
+          build-overhead [--kind ordinary,dense] [--files 1000] [--runs 5] [--server cold|warm] [--keep]
+                                                   builds a generated project with no analyzers, our package alone,
+                                                   CA2000+CA1416 alone, interleaved: CPU min/median/max (cold) or wall (warm)
           editor-latency [--kind dense] [--files 1000] [--samples 50]
                                                    one-document analysis after an edit: median and p95
           analyzer-time [--kind ordinary,dense,many-branches,deep-nesting] [--files 250,500,1000] [--runs 5]
