@@ -160,12 +160,12 @@ public sealed partial class Machine
         foreach (var t in _threads.ToArray())
             t.Start();
 
-        initial[0].Baton.Pass();
+        initial[0].Baton.Release();
         WaitUntilFinished();
 
         // Unwind every parked thread: each wakes, sees _stopping, and throws out of the guest code.
         foreach (var t in _threads.ToArray())
-            t.Baton.Pass();
+            t.Baton.Release();
         foreach (var t in _threads.ToArray())
             if (!_stalled)
                 t.Join();
@@ -264,7 +264,7 @@ public sealed partial class Machine
         next.Cpu = cpu;
         cpu.Running = next;
         me.Exited = true;
-        next.Baton.Pass();
+        next.Baton.Release();
         throw new ThreadExitedSignal();
     }
 
@@ -430,8 +430,8 @@ public sealed partial class Machine
     private void Transfer(SimThread me, SimThread next)
     {
         Transfers++;
-        next.Baton.Pass();
-        me.Baton.Take();
+        next.Baton.Release();
+        me.Baton.Wait();
         if (_stopping)
             throw new SimulationStoppedSignal();
     }

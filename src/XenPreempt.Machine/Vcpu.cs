@@ -76,7 +76,7 @@ public sealed class Vcpu
 public sealed class SimThread
 {
     private readonly Action _body;
-    internal readonly Baton Baton = new();
+    internal readonly SemaphoreSlim Baton = new(0);
 
     internal SimThread(Machine machine, int id, string name, Action body)
     {
@@ -114,15 +114,14 @@ public sealed class SimThread
     internal bool Join(TimeSpan timeout) => _done.Wait(timeout);
 
     private bool _started;
-    // No spinning before blocking (as for the baton): the stack unwinds a whole guest stack by exception first.
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
+    private readonly ManualResetEventSlim _done = new(false);
 
     private void Main()
     {
         Machine.SetCurrent(this);
         try
         {
-            Baton.Take();
+            Baton.Wait();
             if (Machine.Stopping)
                 return;
             HasRun = true;
@@ -146,39 +145,6 @@ public sealed class SimThread
 }
 
 /// <summary>
-/// The right to run guest code, passed from one simulated stack's OS thread to the next (a counting
-/// semaphore: passes are never lost). Unlike <see cref="SemaphoreSlim"/>, a taker that must wait blocks at
-/// once, without spinning or yielding first. Measured by process CPU per schedule on the loaded 2-core
-/// machine (docs/performance.md): SemaphoreSlim's spin-and-yield about 2,200 schedules per CPU-second,
-/// blocking at once about 2,500, a short pure spin before blocking about 1,100 — the stack handed to
-/// rarely gives the baton back within a spin, so spinning only burns CPU.
-/// </summary>
-internal sealed class Baton
-{
-    private readonly object _gate = new();
-    private int _passes;
-
-    public void Pass()
-    {
-        lock (_gate)
-        {
-            _passes++;
-            Monitor.Pulse(_gate);
-        }
-    }
-
-    public void Take()
-    {
-        lock (_gate)
-        {
-            while (_passes == 0)
-                Monitor.Wait(_gate);
-            _passes--;
-        }
-    }
-}
-
-/// <summary>
 /// OS threads kept between runs: exploration runs thousands of short machines, and creating a thread
 /// per simulated stack per run would dominate the cost. A worker runs one stack's body at a time.
 /// </summary>
@@ -196,7 +162,7 @@ internal static class WorkerPool
 
     private sealed class Worker
     {
-        private readonly Baton _go = new();
+        private readonly SemaphoreSlim _go = new(0);
         private Action? _work;
 
         public Worker()
@@ -208,14 +174,14 @@ internal static class WorkerPool
         public void Give(Action work)
         {
             _work = work;
-            _go.Pass();
+            _go.Release();
         }
 
         private void Loop()
         {
             while (true)
             {
-                _go.Take();
+                _go.Wait();
                 var work = _work!;
                 _work = null;
                 work();
