@@ -68,6 +68,9 @@ public sealed class UsingThePackageTests(PackedFeed feed)
         builds.Expect(".editorconfig beats the model property", recompiles: true, findings: [], "-p:XenPreemptPreemptionModel=dynamic");
         File.WriteAllText(editorconfig, "root = true\n\n[*.cs]\ndotnet_diagnostic.XPA0002.severity = error\n");
         builds.Expect("severity by .editorconfig", recompiles: null, findings: [Error]);
+        File.WriteAllText(editorconfig, "root = true\n\n[*.cs]\nxen_preempt.preemption_model = volutnary\n");
+        var misspelled = builds.Expect("a misspelled model", recompiles: true, findings: [Warning]);
+        Assert.Contains("warning XPA9000: 'xen_preempt.preemption_model = volutnary' is not recognised and is ignored; xen_preempt.preemption_model takes none, voluntary, full, lazy, dynamic", misspelled);
         File.Delete(editorconfig);
         builds.Expect(".editorconfig removed", recompiles: true, findings: [Warning]);
         builds.Expect("nothing changed again", recompiles: false, findings: []);
@@ -80,7 +83,8 @@ public sealed class UsingThePackageTests(PackedFeed feed)
         private DateTime _written = File.GetLastWriteTimeUtc(Path.Combine(project, "obj", "Debug", "net10.0", "MyPort.dll"));
 
         /// <param name="recompiles">Whether csc must (true) or must not (false) write the assembly; null for a failing build, which writes none.</param>
-        public void Expect(string change, bool? recompiles, string[] findings, params string[] properties)
+        /// <returns>The build's output.</returns>
+        public string Expect(string change, bool? recompiles, string[] findings, params string[] properties)
         {
             var build = Dotnet.Run(project, ["build", "-nologo", .. properties]);
             var failed = findings.Any(f => f.Contains(" error ", StringComparison.Ordinal));
@@ -90,6 +94,7 @@ public sealed class UsingThePackageTests(PackedFeed feed)
             if (recompiles is { } expected)
                 Assert.True(expected == (written != _written), $"{change}: the assembly was {(written != _written ? "" : "not ")}compiled again\n{build.Output}");
             _written = written;
+            return build.Output;
         }
     }
 

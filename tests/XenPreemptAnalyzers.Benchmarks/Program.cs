@@ -17,6 +17,8 @@ return args.FirstOrDefault() switch
         o => BuildOverhead.Run(new BuildOverhead.Options(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!), o.ContainsKey("--keep")))),
     "editor-latency" => Command(args, new() { ["--kind"] = "dense", ["--files"] = "1000", ["--samples"] = "50" },
         o => InProcessMeasurements.EditorLatency(Kinds(o["--kind"]!).Single(), Number(o["--files"]!), Number(o["--samples"]!))),
+    "lightbulb-latency" => Command(args, new() { ["--files"] = "1000", ["--samples"] = "20" },
+        o => LightBulbLatency.Run(Number(o["--files"]!), Number(o["--samples"]!))),
     "analyzer-time" => Command(args, new() { ["--kind"] = "ordinary,dense,many-branches,deep-nesting", ["--files"] = "250,500,1000", ["--runs"] = "5" },
         o => InProcessMeasurements.AnalyzerTime(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!))),
     _ => RunBenchmarks(args),
@@ -92,6 +94,8 @@ static int Usage(int exitCode)
                                                    -p:ReportAnalyzer=true; medians of Csc and per-analyzer time
           editor-latency [--kind dense] [--files 1000] [--samples 50]
                                                    one-document analysis after an edit: median and p95
+          lightbulb-latency [--files 1000] [--samples 20]
+                                                   XPA0001's RegisterCodeFixesAsync (and the picked fix) after an edit
           analyzer-time [--kind ordinary,dense,many-branches,deep-nesting] [--files 250,500,1000] [--runs 5]
                                                    our analyzer's own time (driver telemetry) per kind and size
         """);
