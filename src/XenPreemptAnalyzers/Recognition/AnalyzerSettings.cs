@@ -140,7 +140,7 @@ internal sealed class AnalyzerSettings
     public static IEnumerable<SettingProblem> Problems(AnalyzerConfigOptions options)
     {
         var known = new HashSet<string>(KnownKeys(), StringComparer.Ordinal);
-        foreach (var key in options.Keys)
+        foreach (var key in KeysOf(options))
         {
             if (!key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !options.TryGetValue(key, out var value))
                 continue;
@@ -171,6 +171,22 @@ internal sealed class AnalyzerSettings
                         yield return new SettingProblem(key, name, "method names (C# identifiers, without parentheses or a type) separated by commas, semicolons or spaces");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The keys present. <see cref="AnalyzerConfigOptions.Keys"/> is virtual and a host's own options type may not
+    /// implement it (it throws): then only the known keys' values are checked, and an unknown key goes unnoticed.
+    /// </summary>
+    private static List<string> KeysOf(AnalyzerConfigOptions options)
+    {
+        try
+        {
+            return new List<string>(options.Keys);
+        }
+        catch (Exception exception) when (exception is NotImplementedException or NotSupportedException)
+        {
+            return new List<string>(KnownKeys());
         }
     }
 

@@ -103,6 +103,21 @@ public sealed class SettingsDiagnosticsTests
             .RunAsync(CancellationToken.None);
     }
 
+    /// <summary>A host's options type that does not implement <c>Keys</c> (the base throws): found by the typing simulation.</summary>
+    private sealed class OptionsWithoutKeys : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+        {
+            value = key == AnalyzerSettings.PreemptionModelKey ? "sometimes" : null;
+            return value is not null;
+        }
+    }
+
+    [Fact]
+    public void Options_without_a_key_list_still_get_their_known_keys_checked_and_nothing_throws() =>
+        Assert.Equal([new SettingProblem(AnalyzerSettings.PreemptionModelKey, "sometimes", AnalyzerSettings.AcceptedModels)],
+            AnalyzerSettings.Problems(new OptionsWithoutKeys()));
+
     [Fact]
     public void The_configuration_page_has_the_section_the_help_link_names()
     {
