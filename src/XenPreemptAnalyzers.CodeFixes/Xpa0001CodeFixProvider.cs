@@ -19,8 +19,9 @@ namespace XenPreemptAnalyzers.CodeFixes;
 /// XPA0001 (a): move the per-CPU preemptible-hypercall state the region begin writes to the task — one fix
 /// per <c>TIF_…HCALL…</c>/<c>TIF_…HYPERCALL…</c> constant (with <c>set/clear/test_thread_flag</c>) and per
 /// <c>[PerTask]</c> bool member the compilation declares — rewriting every access in the solution
-/// (<see cref="HypercallStateMove"/>). None where the port declares no such home or an access cannot be
-/// rewritten. Fix All of a move is solution-wide per variable, each variable once.
+/// (<see cref="HypercallStateMove"/>); where the port declares no such home, one fix that introduces a
+/// <c>[PerTask]</c> member (<see cref="PerTaskSlot"/>). Every move is computed when picked, not when offered.
+/// Fix All of a move is solution-wide per variable, each variable once.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(Xpa0001CodeFixProvider)), Shared]
 public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
@@ -35,27 +36,43 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
 
     private protected override string DiagnosticId => DiagnosticIds.PerCpuStateAcrossPreemption;
 
+    /// <summary>The equivalence key of the fix that introduces a per-task member where the port has none (<see cref="PerTaskSlot"/>).</summary>
+    public const string IntroducePerTaskMember = PerTaskSlot.Key;
+
+    /// <summary>
+    /// Registers the moves without computing them (as vs-threading's fixes do): the light bulb needs only titles, and
+    /// finding the state variable and the per-task homes takes a few lookups by name. Finding every reference, the
+    /// edits and the formatting happen in the action, when the user picks it. A move that turns out impossible (an
+    /// access that cannot be rewritten) then leaves the solution as it was.
+    /// </summary>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         await base.RegisterCodeFixesAsync(context).ConfigureAwait(false);
         var regions = context.Diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region").ToList();
         if (regions.Count == 0)
             return;
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        var document = context.Document;
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
         if (root is null || model is null)
             return;
-        var solution = context.Document.Project.Solution;
         foreach (var diagnostic in regions)
         {
-            if (HypercallStateMove.StateVariable(model, root, diagnostic.Location.SourceSpan, context.CancellationToken) is not { } variable)
-                continue;
-            foreach (var target in HypercallStateMove.Targets(model.Compilation, context.CancellationToken))
+            var span = diagnostic.Location.SourceSpan;
+            var variable = HypercallStateMove.StateVariable(model, root, span, context.CancellationToken);
+            var targets = variable is null ? new List<PerTaskTarget>() : HypercallStateMove.Targets(model.Compilation, context.CancellationToken).ToList();
+            foreach (var target in targets)
             {
-                // Offered only when every access can be rewritten; the result is computed once, here.
-                var moved = await HypercallStateMove.MoveAsync(solution, new[] { variable }, target.Key, context.CancellationToken).ConfigureAwait(false);
-                if (moved is not null)
-                    context.RegisterCodeFix(CodeAction.Create(target.Title(variable), _ => Task.FromResult(moved), target.Key), diagnostic);
+                var key = target.Key;
+                context.RegisterCodeFix(CodeAction.Create(target.Title(variable!),
+                    async ct => await HypercallStateMove.MoveAsync(document.Project.Solution, new[] { variable! }, key, ct).ConfigureAwait(false) ?? document.Project.Solution,
+                    key), diagnostic);
+            }
+            // No home for the state yet (none declared, or the begin writes nothing to move): offer to make one.
+            if (targets.Count == 0 && PerTaskSlot.Find(model, root, span, context.CancellationToken) is not null)
+            {
+                context.RegisterCodeFix(CodeAction.Create(PerTaskSlot.Title(variable?.Name),
+                    ct => PerTaskSlot.IntroduceAsync(document, span, ct), PerTaskSlot.Key), diagnostic);
             }
         }
     }
@@ -78,6 +95,8 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
         public override async Task<CodeAction?> GetFixAsync(FixAllContext fixAllContext)
         {
             var key = fixAllContext.CodeActionEquivalenceKey;
+            if (key == PerTaskSlot.Key)
+                return await IntroduceOnceAsync(fixAllContext).ConfigureAwait(false);
             if (!HypercallStateMove.IsMoveKey(key))
                 return await _documents.GetFixAsync(fixAllContext).ConfigureAwait(false);
 
@@ -122,6 +141,33 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
                 async ct => await HypercallStateMove.MoveAsync(solution, variables, key!, ct).ConfigureAwait(false) ?? solution,
                 key);
         }
+    }
+
+    /// <summary>
+    /// Fix All of the introduction: one member for the state, so one introduction, at the first region (by file and
+    /// position) it is offered for; the other regions of the same begin are fixed by it, and a second begin with a state
+    /// of its own is left for a second run.
+    /// </summary>
+    private static async Task<CodeAction?> IntroduceOnceAsync(FixAllContext fixAllContext)
+    {
+        var diagnostics = new List<Diagnostic>();
+        if (fixAllContext.Scope == FixAllScope.Document && fixAllContext.Document is { } single)
+            diagnostics.AddRange(await fixAllContext.GetDocumentDiagnosticsAsync(single).ConfigureAwait(false));
+        else
+            foreach (var project in fixAllContext.Scope == FixAllScope.Solution ? fixAllContext.Solution.Projects : new[] { fixAllContext.Project })
+                diagnostics.AddRange(await fixAllContext.GetAllDiagnosticsAsync(project).ConfigureAwait(false));
+        foreach (var diagnostic in diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region")
+            .OrderBy(d => d.Location.SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start))
+        {
+            if (fixAllContext.Solution.GetDocument(diagnostic.Location.SourceTree) is not { } document
+                || await document.GetSyntaxRootAsync(fixAllContext.CancellationToken).ConfigureAwait(false) is not { } root
+                || await document.GetSemanticModelAsync(fixAllContext.CancellationToken).ConfigureAwait(false) is not { } model
+                || PerTaskSlot.Find(model, root, diagnostic.Location.SourceSpan, fixAllContext.CancellationToken) is null)
+                continue;
+            var span = diagnostic.Location.SourceSpan;
+            return CodeAction.Create(PerTaskSlot.Title(null), ct => PerTaskSlot.IntroduceAsync(document, span, ct), PerTaskSlot.Key);
+        }
+        return null;
     }
 
     private protected override IEnumerable<FixOffer> Offers(SemanticModel model, SyntaxNode root, Diagnostic diagnostic)

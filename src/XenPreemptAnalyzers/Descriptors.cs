@@ -117,6 +117,32 @@ internal static class Descriptors
         "A call that may sleep or voluntarily reschedule, reached with IRQs or preemption disabled (\"BUG: sleeping function called from invalid context\"). The irq-exit reschedule primitives made for that context are not reported.",
         DiagnosticSeverity.Warning);
 
+    /// <summary>Category of the configuration diagnostics (XPA9000), which are about settings, not code.</summary>
+    public const string ConfigurationCategory = "Configuration";
+
+    /// <summary>The id shared by every "this XenPreemptAnalyzers setting is ignored" warning, from MSBuild and from the analyzer.</summary>
+    public const string SettingNotRecognisedId = "XPA9000";
+
+    /// <summary>XPA9000: a known <c>xen_preempt.*</c> key whose value is ignored.</summary>
+    public static readonly DiagnosticDescriptor XPA9000UnknownValue = new(
+        SettingNotRecognisedId,
+        "XenPreemptAnalyzers setting not recognised",
+        "'{0} = {1}' is not recognised and is ignored; {0} takes {2}",
+        ConfigurationCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        "A xen_preempt.* setting in .editorconfig or .globalconfig (or the XenPreemptPreemptionModel property) that the analyzers cannot use is ignored, and the next source applies (for the model: the CONFIG_PREEMPT* symbols, else dynamic). Reported once per compilation and setting.",
+        "https://github.com/XenPreemptAnalyzers/XenPreemptAnalyzers/blob/main/docs/configuration.md#misspelled-settings-xpa9000",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>XPA9000: a <c>xen_preempt.*</c> key the analyzers do not know.</summary>
+    public static readonly DiagnosticDescriptor XPA9000UnknownKey = new(
+        SettingNotRecognisedId,
+        "XenPreemptAnalyzers setting not recognised",
+        "'{0}' is not a XenPreemptAnalyzers setting and is ignored{1}; the settings are {2}",
+        ConfigurationCategory, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        "A xen_preempt.* key that is not one of the keys docs/configuration.md lists is ignored. Reported once per compilation and key.",
+        "https://github.com/XenPreemptAnalyzers/XenPreemptAnalyzers/blob/main/docs/configuration.md#misspelled-settings-xpa9000",
+        WellKnownDiagnosticTags.CompilationEnd);
+
     /// <summary>The rule catalog: one descriptor per id.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(XPA0001, XPA0002, XPA0003, XPA0004, XPA0005, XPA0006);
 

@@ -17,6 +17,12 @@ internal static class Dotnet
     public static string Configuration =>
         typeof(Dotnet).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "Configuration").Value!;
 
+    /// <summary>
+    /// How long one child command may run before it counts as hung: a hang guard, not a pass/fail line. On a
+    /// 2-core machine at load 20–60 a `dotnet build` that takes 20 s idle took over 3 minutes; a hang never ends.
+    /// </summary>
+    public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(40);
+
     public static (int Code, string Output) Run(string directory, params string[] arguments) => Exec("dotnet", directory, null, arguments);
 
     public static (int Code, string Output) Exec(string fileName, string directory, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
@@ -28,10 +34,10 @@ internal static class Dotnet
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (!process.WaitForExit(180_000))
+        if (!process.WaitForExit(HangGuard))
         {
             process.Kill(entireProcessTree: true);
-            return (-1, $"timed out: {fileName} {string.Join(' ', arguments)}\n{output}");
+            return (-1, $"hung (no exit within {HangGuard.TotalMinutes} minutes): {fileName} {string.Join(' ', arguments)}\n{output}");
         }
         process.WaitForExit();
         return (process.ExitCode, $"{fileName} {string.Join(' ', arguments)} -> {process.ExitCode}\n{output}");

@@ -33,8 +33,11 @@ public sealed class PackageBuildTests(PackedFeed feed)
         Assert.Equal(Expected, Dotnet.Findings(build.Output));
         // the analyzer assembly came from the package, not from a project reference
         Assert.True(File.Exists(Path.Combine(feed.Packages, "xenpreemptanalyzers", "0.1.0", "analyzers", "dotnet", "cs", "XenPreemptAnalyzers.dll")));
-        // the annotations are a compile reference from the package's lib/ (the sample's `using XenPreempt.Annotations;` compiles)
-        Assert.Contains("lib/netstandard2.0/XenPreempt.Annotations.dll", File.ReadAllText(Path.Combine(dir, "obj", "project.assets.json")));
+        // the annotations are a compile reference from the XenPreempt.Annotations package the analyzers depend on
+        // (the sample's `using XenPreempt.Annotations;` compiles with a plain PackageReference)
+        var assets = File.ReadAllText(Path.Combine(dir, "obj", "project.assets.json"));
+        Assert.Contains("\"XenPreempt.Annotations/0.1.0\"", assets);
+        Assert.Contains("lib/netstandard2.0/XenPreempt.Annotations.dll", assets);
     }
 
     [Fact]
@@ -50,14 +53,16 @@ public sealed class PackageBuildTests(PackedFeed feed)
         Assert.Equal(
             ["analyzers/dotnet/cs/XenPreemptAnalyzers.CodeFixes.dll", "analyzers/dotnet/cs/XenPreemptAnalyzers.dll",
              "buildTransitive/XenPreemptAnalyzers.none.globalconfig", "buildTransitive/XenPreemptAnalyzers.props",
-             "buildTransitive/XenPreemptAnalyzers.strict.globalconfig", "buildTransitive/XenPreemptAnalyzers.targets",
-             "lib/netstandard2.0/XenPreempt.Annotations.dll"],
+             "buildTransitive/XenPreemptAnalyzers.strict.globalconfig", "buildTransitive/XenPreemptAnalyzers.targets"],
             zip.Entries.Select(e => e.FullName)
                 .Where(n => n.StartsWith("analyzers/", StringComparison.Ordinal) || n.StartsWith("buildTransitive/", StringComparison.Ordinal) || n.EndsWith(".dll", StringComparison.Ordinal))
                 .Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray());
         using var nuspec = new StreamReader(zip.GetEntry("XenPreemptAnalyzers.nuspec")!.Open());
         var text = nuspec.ReadToEnd();
-        Assert.Contains("<developmentDependency>true</developmentDependency>", text);
+        // An ordinary package (so `dotnet add package` keeps compile assets) whose one dependency carries the attributes.
+        Assert.DoesNotContain("developmentDependency", text);
+        Assert.Contains("<dependency id=\"XenPreempt.Annotations\" version=\"0.1.0\"", text);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(feed.Feed, "XenPreempt.Annotations.0.1.0.nupkg")), File.ReadAllBytes(Path.Combine(again, "XenPreempt.Annotations.0.1.0.nupkg")));
         Assert.Contains("<license type=\"expression\">MIT</license>", text);
         Assert.Contains("<readme>README.md</readme>", text);
     }

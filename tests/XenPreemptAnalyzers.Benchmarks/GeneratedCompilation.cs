@@ -50,6 +50,7 @@ internal sealed class GeneratedCompilation
 // The baseline analyzer lives only in this benchmark program, never in a compiler (which is also why its reference
 // to the harness, and so to Workspaces, does not matter): the rules for shipped
 // analyzer assemblies (target framework, extended rules, release tracking) do not apply to it.
+// RS1038: the program references Workspaces for lightbulb-latency; no compiler ever loads this analyzer.
 #pragma warning disable RS1041, RS1036, RS2008, RS1038
 
 /// <summary>The baseline: an analyzer that registers nothing, so the driver and the compiler do all the work there is.</summary>

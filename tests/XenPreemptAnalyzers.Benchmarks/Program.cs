@@ -18,6 +18,8 @@ return args.FirstOrDefault() switch
             o["--server"] switch { "cold" => false, "warm" => true, var other => throw new UsageException($"--server is cold or warm, not '{other}'") }))),
     "editor-latency" => Command(args, new() { ["--kind"] = "dense", ["--files"] = "1000", ["--samples"] = "50" },
         o => InProcessMeasurements.EditorLatency(Kinds(o["--kind"]!).Single(), Number(o["--files"]!), Number(o["--samples"]!))),
+    "lightbulb-latency" => Command(args, new() { ["--files"] = "1000", ["--samples"] = "20" },
+        o => LightBulbLatency.Run(Number(o["--files"]!), Number(o["--samples"]!))),
     "analyzer-time" => Command(args, new() { ["--kind"] = "ordinary,dense,many-branches,deep-nesting", ["--files"] = "250,500,1000", ["--runs"] = "5" },
         o => InProcessMeasurements.AnalyzerTime(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!))),
     "harness-throughput" => Command(args, new() { ["--strategy"] = "dfs,pct,random", ["--variant"] = "ours", ["--config"] = "dynamic-full", ["--schedules"] = "2000", ["--runs"] = "3" },
@@ -103,6 +105,8 @@ static int Usage(int exitCode)
                                                    CA2000+CA1416 alone, interleaved: CPU min/median/max (cold) or wall (warm)
           editor-latency [--kind dense] [--files 1000] [--samples 50]
                                                    one-document analysis after an edit: median and p95
+          lightbulb-latency [--files 1000] [--samples 20]
+                                                   XPA0001's RegisterCodeFixesAsync (and the picked fix) after an edit
           analyzer-time [--kind ordinary,dense,many-branches,deep-nesting] [--files 250,500,1000] [--runs 5]
                                                    our analyzer's own time (driver telemetry) per kind and size
           corpus (--path <folder> | --generated ordinary:N|dense:N|schedule:N) [--runs 3] [--name label]

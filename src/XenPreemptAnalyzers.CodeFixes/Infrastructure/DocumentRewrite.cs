@@ -15,7 +15,9 @@ namespace XenPreemptAnalyzers.CodeFixes.Infrastructure;
 /// <see cref="SyntaxNode.ReplaceNodes{TNode}"/> pass. Statement insertions are grouped by the statement they
 /// go around, so two fixes touching the same statement, block or method compose instead of conflicting
 /// (the reason these fixes do not use the BatchFixer). New code carries <see cref="Formatter.Annotation"/>;
-/// the original statements keep their trivia.
+/// the original statements keep their trivia. A bracket that ends up around nothing is dropped: an inserted
+/// <c>local_irq_enable();</c> right after a <c>local_irq_disable();</c> (or the same with preemption), from this rewrite
+/// or already in the code, cancels with it (<see cref="ElideEmptyBrackets"/>), so no fix leaves an empty pair behind.
 /// </summary>
 internal sealed class DocumentRewrite
 {
@@ -124,9 +126,9 @@ internal sealed class DocumentRewrite
             if (original is StatementSyntax embeddedStatement && embedded.TryGetValue(embeddedStatement, out var around))
             {
                 var inner = ((StatementSyntax)current).WithoutLeadingTrivia().WithoutTrailingTrivia();
-                var lines = around.Before.Select(Parse).Concat(new[] { inner }).Concat(around.After.Select(Parse))
+                var lines = around.Before.Select(Inserted).Concat(new[] { inner }).Concat(around.After.Select(Inserted))
                     .Select(s => s.WithLeadingTrivia(SyntaxFactory.ElasticMarker).WithTrailingTrivia(SyntaxFactory.ElasticEndOfLine(eol)));
-                var block = SyntaxFactory.Block(lines)
+                var block = SyntaxFactory.Block(ElideEmptyBrackets(lines.ToList()))
                     .WithLeadingTrivia(current.GetLeadingTrivia())
                     .WithTrailingTrivia(current.GetTrailingTrivia())
                     .WithAdditionalAnnotations(Formatter.Annotation);
@@ -175,7 +177,7 @@ internal sealed class DocumentRewrite
             foreach (var text in around.Before)
             {
                 // The first inserted statement takes the original leading trivia (comments stay above the group).
-                result.Add(Parse(text).WithLeadingTrivia(first ? statement.GetLeadingTrivia() : indentation).WithTrailingTrivia(separator));
+                result.Add(Inserted(text).WithLeadingTrivia(first ? statement.GetLeadingTrivia() : indentation).WithTrailingTrivia(separator));
                 first = false;
             }
             var body = first ? statement : statement.WithLeadingTrivia(indentation);
@@ -185,14 +187,14 @@ internal sealed class DocumentRewrite
             result.Add(body);
             for (var j = 0; j < around.After.Count; j++)
             {
-                var next = Parse(around.After[j]).WithLeadingTrivia(indentation);
+                var next = Inserted(around.After[j]).WithLeadingTrivia(indentation);
                 next = multiline ? next.WithTrailingTrivia(SyntaxFactory.EndOfLine(eol))
                     : next.WithTrailingTrivia(j == around.After.Count - 1 && trailing.Count > 0 ? trailing : SyntaxFactory.TriviaList(SyntaxFactory.Space));
                 result.Add(next);
             }
         }
 
-        var list = SyntaxFactory.List(result);
+        var list = SyntaxFactory.List(ElideEmptyBrackets(result));
         return container switch
         {
             BlockSyntax block => block.WithStatements(list),
@@ -238,4 +240,61 @@ internal sealed class DocumentRewrite
 
     public static StatementSyntax Parse(string text) =>
         SyntaxFactory.ParseStatement(text).WithAdditionalAnnotations(Formatter.Annotation);
+
+    /// <summary>Marks the statements this rewrite inserts: only a pair with one of them in it is elided.</summary>
+    private static readonly SyntaxAnnotation InsertedMark = new("XenPreemptAnalyzers.Inserted");
+
+    private static StatementSyntax Inserted(string text) => Parse(text).WithAdditionalAnnotations(InsertedMark);
+
+    /// <summary>The calls that undo each other with nothing between them: disable then enable, or enable then disable.</summary>
+    private static readonly Dictionary<string, string> Opposite = new(StringComparer.Ordinal)
+    {
+        ["local_irq_disable"] = "local_irq_enable",
+        ["local_irq_enable"] = "local_irq_disable",
+        ["preempt_disable"] = "preempt_enable",
+        ["preempt_enable"] = "preempt_disable",
+    };
+
+    /// <summary>
+    /// Drops each adjacent pair of opposite bracket calls of which at least one was inserted here — innermost first, so
+    /// <c>disable; [enable]; [disable]; enable</c> empties out completely. A pair the user wrote (neither inserted) stays:
+    /// <c>preempt_enable(); preempt_disable();</c> may be a deliberate preemption point. Comments above a dropped
+    /// statement move to the next statement kept.
+    /// </summary>
+    private static List<StatementSyntax> ElideEmptyBrackets(List<StatementSyntax> statements)
+    {
+        var kept = new List<StatementSyntax>();
+        var orphanTrivia = SyntaxFactory.TriviaList();
+        foreach (var statement in statements)
+        {
+            var current = statement;
+            if (kept.Count > 0 && BracketCall(kept[kept.Count - 1]) is { } previous && BracketCall(current) is { } call
+                && Opposite[previous] == call
+                && (kept[kept.Count - 1].HasAnnotation(InsertedMark) || current.HasAnnotation(InsertedMark)))
+            {
+                var dropped = kept[kept.Count - 1];
+                kept.RemoveAt(kept.Count - 1);
+                if (HasComment(current.GetLeadingTrivia()))
+                    orphanTrivia = current.GetLeadingTrivia();
+                else if (HasComment(dropped.GetLeadingTrivia()))
+                    orphanTrivia = dropped.GetLeadingTrivia();
+                continue;
+            }
+            if (HasComment(orphanTrivia))
+                current = current.WithLeadingTrivia(orphanTrivia.AddRange(current.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia) || t.IsKind(SyntaxKind.EndOfLineTrivia))));
+            orphanTrivia = SyntaxFactory.TriviaList();
+            kept.Add(current);
+        }
+        return kept;
+    }
+
+    private static bool HasComment(SyntaxTriviaList trivia) =>
+        trivia.Any(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia));
+
+    /// <summary>The name of a bracket call statement, <c>local_irq_disable();</c> and the like, without arguments.</summary>
+    private static string? BracketCall(StatementSyntax statement) =>
+        statement is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } invocation }
+        && KernelNames.CalledName(invocation)?.Identifier.ValueText is { } name && Opposite.ContainsKey(name)
+            ? name
+            : null;
 }

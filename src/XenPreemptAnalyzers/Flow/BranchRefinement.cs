@@ -43,7 +43,7 @@ internal static class BranchRefinement
 
     private static ContextState? RefineByQuery(ContextState state, IInvocationOperation call, bool value, PreemptFlowEngine engine)
     {
-        if (value && engine.IsHypercallStateRead(call))
+        if (value && (engine.IsHypercallStateRead(call) || IsPerTaskHypercallTest(call)))
             return state with { OnHypercallReschedulePath = true };
         switch (engine.Classify(call).Query)
         {
@@ -91,6 +91,28 @@ internal static class BranchRefinement
     {
         ILocalReferenceOperation local => state.FactFor(local.Local) is { IsHypercallState: true },
         IInvocationOperation call => engine.IsHypercallStateRead(call),
-        _ => PreemptFlowEngine.IsHypercallStateName(condition),
+        _ => PreemptFlowEngine.IsHypercallStateName(condition) || IsPerTaskHypercallTest(condition),
     };
+
+    /// <summary>
+    /// A test of the per-task "in a preemptible hypercall" state, where XPA0001's fix moves it: a bool <c>[PerTask]</c>
+    /// field or property whose name says hypercall (<c>hcall</c>/<c>hypercall</c>), or <c>test_thread_flag(TIF_…HCALL…)</c>
+    /// (our fix's <c>TIF_XEN_PREEMPTIBLE_HCALL</c>). Its true side is the hypercall path as much as
+    /// <c>__this_cpu_read(xen_in_preemptible_hcall)</c>'s is. Only for branch conditions: a per-task value is no per-CPU fact.
+    /// </summary>
+    private static bool IsPerTaskHypercallTest(IOperation condition) => condition switch
+    {
+        IFieldReferenceOperation field => IsPerTaskHypercallMember(field.Field, field.Field.Type),
+        IPropertyReferenceOperation property => IsPerTaskHypercallMember(property.Property, property.Property.Type),
+        IInvocationOperation { TargetMethod.Name: "test_thread_flag", Arguments.Length: 1 } call =>
+            PreemptFlowEngine.Unwrap(call.Arguments[0].Value) is IFieldReferenceOperation flag
+            && flag.Field.Name.StartsWith("TIF_", System.StringComparison.Ordinal) && NamesHypercall(flag.Field.Name),
+        _ => false,
+    };
+
+    private static bool IsPerTaskHypercallMember(ISymbol member, ITypeSymbol type) =>
+        type.SpecialType == SpecialType.System_Boolean && NamesHypercall(member.Name) && KernelAttributes.Has(member, KernelAttributes.PerTask);
+
+    private static bool NamesHypercall(string name) =>
+        name.IndexOf("hcall", System.StringComparison.OrdinalIgnoreCase) >= 0 || name.IndexOf("hypercall", System.StringComparison.OrdinalIgnoreCase) >= 0;
 }

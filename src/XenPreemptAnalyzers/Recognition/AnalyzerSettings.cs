@@ -9,9 +9,15 @@ namespace XenPreemptAnalyzers.Recognition;
 internal sealed record NameListKey(string Key, CallEffect Role, string Meaning);
 
 /// <summary>
+/// A <c>xen_preempt.*</c> setting the reader cannot use: an unknown key (<see cref="Value"/> null, <see cref="Accepted"/>
+/// the closest known key or null), or a known key with an unusable value (<see cref="Accepted"/> what it takes).
+/// </summary>
+internal sealed record SettingProblem(string Key, string? Value, string? Accepted);
+
+/// <summary>
 /// The one reader of this package's <c>.editorconfig</c>/<c>.globalconfig</c> keys (docs/configuration.md).
-/// Read once per syntax tree. A value it cannot parse is ignored, falling back to the next source:
-/// configuration never throws and never reports.
+/// Read once per syntax tree. A value it cannot parse is ignored, falling back to the next source, and never
+/// throws; <see cref="Problems"/> says what was ignored, for XPA9000 (<see cref="SettingsAnalyzer"/>).
 /// </summary>
 internal sealed class AnalyzerSettings
 {
@@ -113,6 +119,119 @@ internal sealed class AnalyzerSettings
                 PatchableVariant = patchableName,
             };
         }
+    }
+
+    public const string AcceptedModels = "none, voluntary, full, lazy, dynamic";
+
+    /// <summary>Every key this reader knows, in the order docs/configuration.md gives them.</summary>
+    public static IEnumerable<string> KnownKeys()
+    {
+        yield return PreemptionModelKey;
+        foreach (var list in NameListKeys)
+            yield return list.Key;
+        yield return PatchableMethodsKey;
+    }
+
+    /// <summary>
+    /// The <c>xen_preempt.*</c> keys and values in <paramref name="options"/> that <see cref="Read"/> ignores, each once:
+    /// an unknown key, a model that is not one of <see cref="AcceptedModels"/>, a listed name that is not an identifier,
+    /// a patchable pair that is not <c>name:raw_name</c>.
+    /// </summary>
+    public static IEnumerable<SettingProblem> Problems(AnalyzerConfigOptions options)
+    {
+        var known = new HashSet<string>(KnownKeys(), StringComparer.Ordinal);
+        foreach (var key in KeysOf(options))
+        {
+            if (!key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || !options.TryGetValue(key, out var value))
+                continue;
+            if (!known.Contains(key))
+            {
+                yield return new SettingProblem(key, null, ClosestKey(key, known));
+                continue;
+            }
+            if (key == PreemptionModelKey)
+            {
+                if (!PreemptionModelFacts.TryParse(value, out _))
+                    yield return new SettingProblem(key, value.Trim(), AcceptedModels);
+            }
+            else if (key == PatchableMethodsKey)
+            {
+                foreach (var pair in SplitList(value))
+                {
+                    var parts = pair.Split(':');
+                    if (parts.Length != 2 || !IsName(parts[0].Trim()) || !IsName(parts[1].Trim()))
+                        yield return new SettingProblem(key, pair, "pairs 'patchable_name:raw_name' of method names, separated by commas");
+                }
+            }
+            else
+            {
+                foreach (var name in SplitList(value))
+                {
+                    if (!IsName(name))
+                        yield return new SettingProblem(key, name, "method names (C# identifiers, without parentheses or a type) separated by commas, semicolons or spaces");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The keys present. <see cref="AnalyzerConfigOptions.Keys"/> is virtual and a host's own options type may not
+    /// implement it (it throws): then only the known keys' values are checked, and an unknown key goes unnoticed.
+    /// </summary>
+    private static List<string> KeysOf(AnalyzerConfigOptions options)
+    {
+        try
+        {
+            return new List<string>(options.Keys);
+        }
+        catch (Exception exception) when (exception is NotImplementedException or NotSupportedException)
+        {
+            return new List<string>(KnownKeys());
+        }
+    }
+
+    /// <summary>A name a method can have: a C# identifier, optionally verbatim (<c>@name</c>).</summary>
+    private static bool IsName(string text)
+    {
+        var name = text.StartsWith("@", StringComparison.Ordinal) ? text.Substring(1) : text;
+        if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_'))
+            return false;
+        foreach (var c in name)
+        {
+            if (!(char.IsLetterOrDigit(c) || c == '_'))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The known key a misspelled one most likely meant (edit distance at most a third of its length), or null.</summary>
+    private static string? ClosestKey(string key, IEnumerable<string> known)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in known)
+        {
+            var distance = EditDistance(key, candidate);
+            if (distance < bestDistance)
+                (best, bestDistance) = (candidate, distance);
+        }
+        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 
     public static IEnumerable<string> SplitList(string value)

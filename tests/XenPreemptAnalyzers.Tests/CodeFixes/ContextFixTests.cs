@@ -125,11 +125,7 @@ public sealed class Xpa0006FixTests
                 [ProcessContext]
                 static void f()
                 {
-                    local_irq_disable();
-                    local_irq_enable();
                     might_sleep();
-                    local_irq_disable();
-                    local_irq_enable();
                 }
             }
             """).Action(Xpa0006CodeFixProvider.BracketWithIrqEnable).Expect(Diagnostic("XPA0006")).RunAsync();
