@@ -52,12 +52,50 @@ public static class KernelConfigs
     public static KernelConfig? Find(string name) => All.FirstOrDefault(c => c.Name == name);
 
     /// <summary>
-    /// Whether the variant's kernel can be configured this way. After 7dadeaa6e851 x86 offers only
-    /// full and lazy, in Kconfig and at boot.
+    /// The kernels each variant's code shipped in (or, for a proposal, the kernel it was written
+    /// against), and so the builds it can be run under: a variant runs only under Kconfig builds its
+    /// code met. The facts behind each row:
+    /// <list type="bullet">
+    /// <item>PREEMPT_DYNAMIC (x86 static calls) arrived in v5.12; static PREEMPT_LAZY and preempt=lazy in
+    /// v6.13 (7c70cb94d29c); 7dadeaa6e851 (v7.0) leaves x86 only full and lazy.</item>
+    /// <item>x86 selects HAVE_PREEMPT_DYNAMIC_CALL (arch/x86/Kconfig); the static-key flavour is for
+    /// architectures without static calls, and Xen PV is x86 only, so no variant's code ever ran under a
+    /// "-key" build. Only our (unshipped) fix is run there, to show it does not lean on the call flavour.</item>
+    /// </list>
     /// </summary>
-    public static bool Supports(string variant, KernelConfig config) =>
-        variant != "7dadeaa6e851" || config.Name is "full" or "lazy" || config.BootPreempt is "full" or "lazy";
+    private static readonly IReadOnlyDictionary<string, (string Era, string[] Configs)> Eras = new Dictionary<string, (string, string[])>
+    {
+        ["fdfd811ddde3"] = ("v3.19-v5.4 (PREEMPT_DYNAMIC came in v5.12, lazy in v6.13)", new[] { "none", "voluntary", "full" }),
+        ["2020-irq-enable"] = ("v5.6-v5.7 (PREEMPT_DYNAMIC came in v5.12, lazy in v6.13)", new[] { "none", "voluntary", "full" }),
+        ["2020-fixes"] = ("stable 4.3-5.7 (PREEMPT_DYNAMIC came in v5.12, lazy in v6.13)", new[] { "none", "voluntary", "full" }),
+        ["66a07b44e765"] = ("v5.8-v5.17 (PREEMPT_DYNAMIC from v5.12, static-call flavour on x86; lazy came in v6.13)",
+            new[] { "none", "voluntary", "full", "dynamic-none", "dynamic-voluntary", "dynamic-full" }),
+        ["4624a14f4daa"] = ("v5.18-v6.19 on x86 (static-call flavour only)",
+            new[] { "none", "voluntary", "full", "lazy", "dynamic-none", "dynamic-voluntary", "dynamic-full", "dynamic-lazy" }),
+        ["june2023"] = ("written against v6.4 (no lazy model before v6.13; x86 static-call flavour only)",
+            new[] { "none", "voluntary", "full", "dynamic-none", "dynamic-voluntary", "dynamic-full" }),
+        ["7dadeaa6e851"] = ("v7.0: x86 offers only the full and lazy preemption models, static-call flavour",
+            new[] { "full", "lazy", "dynamic-full", "dynamic-lazy" }),
+    };
 
+    /// <summary>The variant a name boots: <c>june2023+fixes</c> and <c>ours~patchable</c> run in their base variant's era.</summary>
+    private static string BaseVariant(string variant)
+    {
+        int tilde = variant.IndexOf('~');
+        if (tilde >= 0)
+            variant = variant[..tilde];
+        const string fixes = "+fixes";
+        return variant.EndsWith(fixes, StringComparison.Ordinal) ? variant[..^fixes.Length] : variant;
+    }
+
+    /// <summary>Whether the variant's code ever ran under this build (its era: <see cref="Eras"/>). Unknown names (ours) run everywhere.</summary>
+    public static bool Supports(string variant, KernelConfig config) =>
+        !Eras.TryGetValue(BaseVariant(variant), out var era) || era.Configs.Contains(config.Name);
+
+    /// <summary>Why a variant has no such build, for the <c>n/a</c> cells.</summary>
     public static string UnsupportedReason(string variant) =>
-        variant == "7dadeaa6e851" ? "7dadeaa6e851 (v7.0): x86 offers only the full and lazy preemption models" : "";
+        Eras.TryGetValue(BaseVariant(variant), out var era) ? $"{BaseVariant(variant)}: {era.Era}; its builds: {string.Join(", ", era.Configs)}" : "";
+
+    /// <summary>The builds a variant runs under, in table order.</summary>
+    public static IEnumerable<KernelConfig> For(string variant) => All.Where(c => Supports(variant, c));
 }

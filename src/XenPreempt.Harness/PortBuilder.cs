@@ -107,7 +107,7 @@ public static class PortBuilder
 
     /// <summary>Parses and compiles the port with <paramref name="config"/>'s symbols (no loading).</summary>
     public static CSharpCompilation CreateCompilation(KernelConfig config, Exploration.Mutant? mutant = null) =>
-        CreateCompilation(config, Sources.Value.Select(s => mutant is not null && s.Path == Exploration.Mutants.File ? (s.Path, mutant.Apply(s.Text.Replace("\r\n", "\n"))) : s));
+        CreateCompilation(config, Sources.Value.Select(s => mutant is not null && s.Path == mutant.File ? (s.Path, mutant.Apply(s.Text.Replace("\r\n", "\n"))) : s));
 
     /// <summary>
     /// Builds the port from other sources — for example the port after code fixes were applied — so

@@ -56,9 +56,10 @@ public static class ScenarioRunner
     {
         if (!KernelConfigs.Supports(variant, config))
             throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
-        build ??= PortBuilder.Get(config);
+        // "ours~mutant" boots ours, compiled with the mutant; "name+fixes" boots name after the code fixes.
+        build ??= PortBuilder.ForVariant(config, variant);
         faults ??= Array.Empty<string>();
-        string cmdline = Cmdline(FaultOptions.ApplyToWorkload(scenario, faults), variant, config);
+        string cmdline = Cmdline(FaultOptions.ApplyToWorkload(scenario, faults), Exploration.Mutants.Parse(variant).Variant, config);
         IChoiceOracle? fallback = seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null;
         if (faults.Count > 0)
             fallback = new FaultOracle(fallback ?? DefaultOracle.Instance, seed ?? 1, FaultOptions.ScenarioProbability);

@@ -24,7 +24,7 @@ public static class KnownDisagreements
     public static readonly IReadOnlyList<KnownDisagreement> All = new KnownDisagreement[]
     {
         new("No code fix can compile a region back in (the June 2023 report)",
-            new[] { "2020-irq-enable+fixes", "2020-fixes+fixes", "66a07b44e765+fixes", "4624a14f4daa+fixes" },
+            new[] { "66a07b44e765+fixes", "4624a14f4daa+fixes" },
             Dynamic, Discrepancy.RemainsAfterFixes, new[] { "XPA0002", "hcall-latency" },
             "From 2020 on, the region and its hand-off are under `#if !CONFIG_PREEMPTION`, and PREEMPT_DYNAMIC selects PREEMPTION: in a " +
             "dynamic build `xen_preemptible_hcall_begin()` is an empty stub, nothing hands off, and a long hypercall is rescheduled only " +
@@ -36,33 +36,14 @@ public static class KnownDisagreements
             "`!CONFIG_PREEMPTION || CONFIG_PREEMPT_DYNAMIC`, the June 2023 proposal's first change). Its result is the june2023 variant, " +
             "where XPA0001 fires and the move-to-task fix then gives our fix: a two-step chain the agreement rows would show."),
 
-        new("2014's `_cond_resched()` is a no-op under full and lazy, where interrupt exit preempts anyway",
-            new[] { "fdfd811ddde3" }, new[] { "lazy", "dynamic", "dynamic-key" }, Discrepancy.StaticOnly, new[] { "XPA0002", "XPA0006" },
-            "XPA0002 reports `_cond_resched()` on the hypercall preemption path because PREEMPT_DYNAMIC patches it to nothing in full and " +
-            "lazy. That is true, and harmless: in exactly those modes the callback returns through `irqentry_exit()`, which preempts the " +
-            "task in its hypercall. No schedule starves it, so hcall-latency never breaks. For the same reason XPA0006 has no twin in a " +
-            "static lazy build: `_cond_resched()` with IRQs off is the 2014 bug, but patched to nothing it never schedules (in a dynamic " +
-            "build the none and voluntary modes show it).",
-            "Subtract from a patchable call's no-op modes the modes in which irq-exit preemption is on: a voluntary reschedule " +
-            "(`cond_resched`, `might_resched`) on the hypercall preemption path is then never reported, an irq-exit one " +
-            "(`irqentry_exit_cond_resched`) still is in none and voluntary. A change to `PreemptionModelFacts` and XPA0002's tests."),
-
-        new("DEBUG_PREEMPT's line comes from inside the region's begin helper",
-            new[] { "fdfd811ddde3" }, new[] { "lazy", "dynamic", "dynamic-key" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
+        new("DEBUG_PREEMPT's line comes from inside the region's helper (the June 2023 patch without its item 3)",
+            new[] { "june2023~without-item3" }, new[] { "dynamic" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
             "The `__this_cpu_write()` that prints \"BUG: using __this_cpu_write() in preemptible code\" is inside " +
-            "`xen_preemptible_hcall_begin()`/`_end()`. The analyzers recognise those by name as the region's operations and do not look " +
-            "into their bodies; XPA0001 fires at the very call (the same mistake, seen as the migration race), XPA0004 does not.",
+            "`xen_preemptible_hcall_set()`, called by the recognised begin helper. The analyzers recognise the begin by name as the " +
+            "region's operation and do not look into its body; XPA0001 fires at the very call (the same mistake, seen as the migration " +
+            "race), XPA0004 does not. (No shipped variant prints the line under a build it met: only this draft does.)",
             "For a recognised begin/end with a body in the compilation, check its checked per-CPU accesses in the caller's context (the " +
             "one-level see-through helpers already get), so XPA0004 reports the call in `privcmd_ioctl_hypercall` with the helper's access named."),
-
-        new("Under lazy, the migration race needs an RT wake-up the scheduler model lacks",
-            new[] { "june2023" }, new[] { "lazy" }, Discrepancy.StaticOnly, new[] { "XPA0001" },
-            "XPA0001 is right: under lazy the task can be preempted between the begin and the hypercall. But a fair task's wake-up only " +
-            "sets the lazy bit, which the tick promotes inside an upcall — and an upcall inside the bracket takes the correct hand-off. " +
-            "The race needs a wake-up that sets TIF_NEED_RESCHED at once (an RT task); the model has fair tasks only, so no schedule " +
-            "shows it (27,000–127,000 schedules tried, docs/harness.md).",
-            "An RT scheduling class in the port's scheduler (wake-up preemption with TIF_NEED_RESCHED under lazy) and an RT task kind in " +
-            "`--tasks`; then scenario c1 with an RT waker under lazy."),
 
         new("After 7dadeaa6e851 (v7.0) only full and lazy exist; the analyzers' dynamic model still has none and voluntary",
             new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { "XPA0002" },
@@ -82,6 +63,17 @@ public static class KnownDisagreements
             "offered, so the `+fixes` row keeps it.",
             "An entry-context fact \"may interrupt atomic context\" for `[IrqContext]` methods: XPA0006 on a voluntary reschedule reached " +
             "from such an entry unless it is guarded by `preempt_count() == 0` (the 2020 stable fix, which XPA0006's guard fix already writes)."),
+
+        new("Per-CPU state with a correct hand-off on PV and PVH: correct on x86 today, reported as fragile",
+            new[] { "ours~percpu-handoff" }, new[] { "full", "lazy", "dynamic", "dynamic-key" }, Discrepancy.StaticOnly, new[] { "XPA0001" },
+            "XPA0001 is Peter Zijlstra's objection as a rule: a per-CPU write in preemptible code is relied on until the hypercall, and " +
+            "the task may be switched in between. On x86 no route does that except the upcall's hand-off, which this mutant has on PV " +
+            "and on the PVH vector: kernel-mode int3/#DB are NMI-like and never reschedule, and nothing traceable runs inside the bracket " +
+            "(the helpers are `static inline`, i.e. notrace; the hypercall is an asm stub). So no schedule breaks an invariant, and the " +
+            "harness shows it correct (docs/harness.md, routes). The rule stays right about the design: correctness rests on the " +
+            "absence of every other route, not on the code in the bracket.",
+            "Nothing in the analyzers: the rule reports a real hazard. The disagreement would close if a route appeared (a traceable " +
+            "helper, a new entry path), which the harness would then model; or if the state moved to the task (our fix)."),
 
         new("Mutant `no-clear`: a hand-off that reschedules without clearing per-CPU state",
             new[] { "ours~no-clear" }, Static, Discrepancy.DynamicOnly, new[] { "flag-owner", "model-fidelity" },

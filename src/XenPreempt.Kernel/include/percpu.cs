@@ -22,7 +22,11 @@ public sealed class PerCpu<T>
 
     public readonly string name;
     internal readonly T init;
-    /// <summary>Writes are recorded in the machine's trace (the state the checkers watch).</summary>
+    /// <summary>
+    /// This variable is the preemptible-hypercall state: its writes are recorded in the machine's
+    /// trace (the state the checkers watch), and the step before each write is named by what it
+    /// writes (<see cref="Linux.HCALL_STATE_SITE"/>), whatever accessor spelling wrote it.
+    /// </summary>
     internal readonly bool traced;
 
     internal T[] area(LinuxGuest g)
@@ -86,9 +90,18 @@ public static partial class Linux
 
     public static void raw_cpu_write<T>(PerCpu<T> var, T value) => raw_cpu_write(var, value, "raw_cpu_write");
 
+    /// <summary>
+    /// The step name of a write of the preemptible-hypercall state: <c>hcall_state=VALUE:accessor:variable</c>.
+    /// Scenario scripts and tools key on this prefix (the semantics), not on the accessor's spelling.
+    /// </summary>
+    public const string HCALL_STATE_SITE = "hcall_state=";
+
+    private static string write_site<T>(PerCpu<T> var, T value, string how) =>
+        var.traced ? $"{HCALL_STATE_SITE}{format(value)}:{how}:{var.name}" : how + ":" + var.name;
+
     private static void raw_cpu_write<T>(PerCpu<T> var, T value, string how)
     {
-        step(how + ":" + var.name);
+        step(write_site(var, value, how));
         int cpu = raw_smp_processor_id();
         var slots = var.area(LinuxGuest.This);
         T old = slots[cpu];
@@ -99,7 +112,7 @@ public static partial class Linux
 
     private static T xchg_on_this_cpu<T>(PerCpu<T> var, T value, string how)
     {
-        step(how + ":" + var.name);
+        step(write_site(var, value, how));
         int cpu = raw_smp_processor_id();
         var slots = var.area(LinuxGuest.This);
         T old = slots[cpu];

@@ -16,7 +16,8 @@ public static partial class Linux
     /// <summary>The running task's preemption counter (thread_info->preempt_count).</summary>
     public static int preempt_count() => current.preempt_count;
 
-    public static bool in_interrupt() => (current.preempt_count & (SOFTIRQ_OFFSET * 0xff | HARDIRQ_OFFSET * 0xf)) != 0;
+    /// <summary>in_interrupt(): hard IRQ, softirq or NMI context (irq_count()).</summary>
+    public static bool in_interrupt() => (current.preempt_count & (SOFTIRQ_OFFSET * 0xff | HARDIRQ_OFFSET * 0xf | NMI_OFFSET * 0xf)) != 0;
 
     /// <summary>preemptible(): nothing forbids an involuntary switch here.</summary>
     public static bool preemptible() => current.preempt_count == 0 && !irqs_disabled();

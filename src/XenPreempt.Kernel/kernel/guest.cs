@@ -105,6 +105,11 @@ public sealed class boot_params
     public string preempt = "";
     public string variant = "ours";
     public bool xen_pvh;
+    /// <summary>
+    /// sched.cond_resched_irqs=0|1 (harness only): run the scheduler without or with 82c387ef7568's
+    /// test whatever the variant's era, to show what a variant's code does on the other side of it.
+    /// </summary>
+    public bool? cond_resched_irqs;
     public readonly List<task_spec> tasks = new();
 
     /// <summary>Parses <c>key=value</c> words; an unknown key or a bad value is an error, not a guess.</summary>
@@ -121,6 +126,14 @@ public sealed class boot_params
                 case "preempt": p.preempt = value; break;
                 case "xen.variant": p.variant = value; break;
                 case "xen.pvh": p.xen_pvh = value is "1" or "y" or ""; break;
+                case "sched.cond_resched_irqs":
+                    p.cond_resched_irqs = value switch
+                    {
+                        "1" or "y" => true,
+                        "0" or "n" => false,
+                        _ => throw new ArgumentException($"bad value '{value}' for sched.cond_resched_irqs (0 or 1)"),
+                    };
+                    break;
                 case "tasks": parse_tasks(p, value); break;
                 default: throw new ArgumentException($"unknown kernel parameter '{key}'");
             }

@@ -25,7 +25,10 @@ internal static class xen_ours
         xen_pv_evtchn_do_upcall,
         xen_pvh_evtchn_do_upcall,
         privcmd_ioctl_hypercall,
-        (g, cpu) => test_tsk_thread_flag(g.runqueues[cpu].curr, TIF_XEN_PREEMPTIBLE_HCALL) ? "1" : "0");
+        (g, cpu) => test_tsk_thread_flag(g.runqueues[cpu].curr, TIF_XEN_PREEMPTIBLE_HCALL) ? "1" : "0")
+    {
+        cond_resched_checks_irqs = true, // v6.19 has 82c387ef7568
+    };
 
     [PreemptibleHypercallBegin]
     private static void xen_preemptible_hcall_begin() => set_thread_flag(TIF_XEN_PREEMPTIBLE_HCALL);

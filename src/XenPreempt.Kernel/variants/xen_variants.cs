@@ -20,11 +20,21 @@ public sealed record xen_variant_ops(
     Action<pt_regs> pv_event_callback,
     Action<pt_regs>? pvh_event_callback,
     Func<privcmd_hypercall, long> privcmd_ioctl_hypercall,
-    Func<LinuxGuest, int, string> hcall_state_of);
+    Func<LinuxGuest, int, string> hcall_state_of)
+{
+    /// <summary>
+    /// The variant's kernel has 82c387ef7568 (v6.14, Feb 2025, and the stable series it went to):
+    /// __cond_resched() refuses to schedule with IRQs disabled. Only code of that era or later has it.
+    /// </summary>
+    public bool cond_resched_checks_irqs { get; init; }
+}
 
 public sealed partial class LinuxGuest
 {
     internal xen_variant_ops? xen_ops;
+
+    /// <summary>__cond_resched() has 82c387ef7568's !irqs_disabled() test: the variant's era, or sched.cond_resched_irqs= at boot.</summary>
+    internal bool cond_resched_checks_irqs;
 
     /// <summary>
     /// For each variant, the type whose code privcmd's ioctl runs: a variant may run another one's
@@ -38,7 +48,7 @@ public sealed partial class LinuxGuest
     {
         var ops = xen_variants.current_ops();
         if (boot.xen_pvh)
-            (ops.pvh_event_callback ?? Linux.xen_hvm_evtchn_do_upcall)(regs);
+            (ops.pvh_event_callback ?? Linux.sysvec_xen_hvm_callback)(regs);
         else
             ops.pv_event_callback(regs);
     }
@@ -67,7 +77,9 @@ internal static class xen_variants
     {
         var ops = all.FirstOrDefault(v => v.name == name)
             ?? throw new ArgumentException($"unknown variant '{name}' (known: {string.Join(", ", all.Select(v => v.name))})");
-        LinuxGuest.This.xen_ops = ops;
+        var g = LinuxGuest.This;
+        g.xen_ops = ops;
+        g.cond_resched_checks_irqs = g.boot.cond_resched_irqs ?? ops.cond_resched_checks_irqs;
     }
 
     public static xen_variant_ops current_ops() => LinuxGuest.This.xen_ops!;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Models: drivers/xen/events/events_base.c (xen_evtchn_do_upcall: scan the pending ports),
 // arch/x86/xen/enlighten_pv.c (__xen_pv_evtchn_do_upcall) and arch/x86/xen/enlighten_hvm.c
-// (the PVH/HVM callback vector, which has no preemptible-hypercall hand-off) — Linux v6.18
-// (9b44fff6 snapshot of enlighten_pv.c).
+// (sysvec_xen_hvm_callback: the PVH/HVM callback vector, a DEFINE_IDTENTRY_SYSVEC whose wrapper
+// (arch/x86/include/asm/idtentry.h) leaves through irqentry_exit(); it has no preemptible-hypercall
+// hand-off in any mainline version) — Linux v6.18 (9b44fff6 snapshot of enlighten_pv.c).
 using XenPreempt.Annotations;
 using XenPreempt.Machine;
 
@@ -32,11 +33,13 @@ public static partial class Linux
     }
 
     /// <summary>
-    /// The PVH/HVM callback vector: an ordinary interrupt. It knows nothing of preemptible
-    /// hypercalls, so whatever per-CPU state a PV bracket set is neither cleared nor restored here.
+    /// sysvec_xen_hvm_callback: the PVH/HVM callback vector, an ordinary system vector. It knows
+    /// nothing of preemptible hypercalls, so whatever per-CPU state the privcmd bracket set is neither
+    /// cleared nor restored here, and with CONFIG_PREEMPTION its irqentry_exit() preempts a task inside
+    /// the bracket like any other: the route by which such a task is switched on a PVH dom0.
     /// </summary>
     [IrqContext]
-    public static void xen_hvm_evtchn_do_upcall(pt_regs regs)
+    public static void sysvec_xen_hvm_callback(pt_regs regs)
     {
         var state = irqentry_enter(regs);
         __xen_pv_evtchn_do_upcall(regs);

@@ -3,6 +3,9 @@
 // preempt_schedule, try_to_wake_up, resched_curr, sched_tick, schedule_tail, do_exit's final
 // schedule), kernel/sched/idle.c (do_idle with NO_HZ idle, kernel/time/tick-sched.c) and
 // kernel/sched/fair.c (newidle balance, nohz_balancer_kick) — Linux v7.0-rc1 (7dadeaa6e851 and parents).
+// Era differences that decide a cell are switches, set from the variant's era at boot: only
+// __cond_resched()'s !irqs_disabled() test (82c387ef7568) is one; the rest of this file does
+// the same thing in every era the variants cover (docs/harness.md, "Eras").
 // The policy is a plain round robin: the path's bugs do not depend on CFS/EEVDF arithmetic.
 using System;
 using XenPreempt.Machine;
@@ -326,11 +329,18 @@ public static partial class Linux
     /// <summary>should_resched(0): nothing holds preemption off and a reschedule is wanted.</summary>
     private static bool should_resched(int offset) => current.preempt_count == offset && need_resched();
 
-    /// <summary>The real work of cond_resched(): never patched.</summary>
+    /// <summary>
+    /// The real work of cond_resched(): never patched. 82c387ef7568 "sched/core: Prevent rescheduling
+    /// when interrupts are disabled" (Thomas Gleixner, v6.14-rc5, Feb 2025; backported to the 5.10,
+    /// 5.15, 6.1, 6.6 and 6.12 stable series) added the <c>!irqs_disabled()</c> test: before it, a
+    /// cond_resched() with IRQs off scheduled "from a completely bogus context"; after it, it does
+    /// nothing. Whether this kernel has the test is the era of the variant it runs
+    /// (<see cref="LinuxGuest.cond_resched_checks_irqs"/>).
+    /// </summary>
     public static int __cond_resched()
     {
         step("__cond_resched");
-        if (should_resched(0))
+        if (should_resched(0) && !(LinuxGuest.This.cond_resched_checks_irqs && irqs_disabled()))
         {
             preempt_schedule_common();
             return 1;

@@ -69,7 +69,7 @@ public static partial class Linux
 
     public static void set_tsk_thread_flag(task_struct t, int flag)
     {
-        step("set_thread_flag");
+        step(flag == TIF_XEN_PREEMPTIBLE_HCALL ? HCALL_STATE_SITE + "1:set_thread_flag:TIF_XEN_PREEMPTIBLE_HCALL" : "set_thread_flag");
         t.flags |= 1UL << flag;
         if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
             trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 1");
@@ -77,7 +77,7 @@ public static partial class Linux
 
     public static void clear_tsk_thread_flag(task_struct t, int flag)
     {
-        step("clear_thread_flag");
+        step(flag == TIF_XEN_PREEMPTIBLE_HCALL ? HCALL_STATE_SITE + "0:clear_thread_flag:TIF_XEN_PREEMPTIBLE_HCALL" : "clear_thread_flag");
         t.flags &= ~(1UL << flag);
         if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
             trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 0");
