@@ -72,7 +72,7 @@ public static partial class Linux
         step("set_thread_flag");
         t.flags |= 1UL << flag;
         if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
-            trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 1");
+            trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), true);
     }
 
     public static void clear_tsk_thread_flag(task_struct t, int flag)
@@ -80,8 +80,12 @@ public static partial class Linux
         step("clear_thread_flag");
         t.flags &= ~(1UL << flag);
         if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
-            trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 0");
+            trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), false);
     }
+
+    /// <summary>A traced per-task flag changed: the line, and the typed <see cref="TaskFlagWrite"/> checkers follow.</summary>
+    private static void trace_flag(task_struct t, string flag, bool value) =>
+        LinuxGuest.This.machine.Trace.Record("tif", $"{t} {flag} = {(value ? 1 : 0)}", new TaskFlagWrite(t.ToString(), flag, value));
 
     public static bool test_tsk_thread_flag(task_struct t, int flag) => (t.flags & (1UL << flag)) != 0;
 
