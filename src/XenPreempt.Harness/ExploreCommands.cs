@@ -19,8 +19,8 @@ public static partial class Program
 
     private static Command ExploreCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true },
-            VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
+        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (names: 'list').", AllowMultipleArgumentsPerToken = true },
+            () => VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray(), "variant");
         var configs = OneOf(new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true },
             KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = OneOf(new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true },
@@ -44,8 +44,7 @@ public static partial class Program
         var check = new Option<FileInfo?>("--check") { Description = "Compare the run with a history file (docs/history.md): exit 0 if every documented finding is found and nothing else, 2 if not.", HelpName = "file" };
         var writeHistory = new Option<FileInfo?>("--write-history") { Description = "Write the run's history file (what --check compares with), exit 0.", HelpName = "file" };
 
-        var cmd = new Command("explore", "Explore schedules of variants under configurations; print the matrix, each violation with its replay token. " +
-            "Exit 0: no violation (with --check: the history matched); 1: usage; 2: a violation (with --check: the history differs); 3: internal error, or a cell stopped by --time-limit under --check/--write-history.");
+        var cmd = new Command("explore", ExploreDescription);
         foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory })
             cmd.Options.Add(o);
         cmd.Validators.Add(r =>
@@ -331,12 +330,18 @@ public static partial class Program
                 }, new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private const string ExploreDescription = "Explore schedules of variants under configurations; print the matrix, each violation with its replay token. " +
+        "Exit 0: no violation (with --check: the history matched); 1: usage; 2: a violation (with --check: the history differs); 3: internal error, or a cell stopped by --time-limit under --check/--write-history.";
+    private const string ReplayDescription = "Re-run one schedule exactly and print its trace table and verdict.";
+    private const string MinimizeDescription = "Shrink a failing schedule's choice list while it still breaks the same invariant.";
+    private const string SelftestDescription = "Check the harness itself: determinism, replay, and DFS and PCT schedules against brute force.";
+
     private static Command ReplayCommand(TextWriter stdout, TextWriter stderr)
     {
         var token = new Option<string?>("--token") { Description = "A replay token (xh1.…) from explore.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "A bug-NNNN.trace.json written by explore --report-dir.", HelpName = "file" };
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row." };
-        var cmd = new Command("replay", "Re-run one schedule exactly and print its trace table and verdict.") { token, file, verbose };
+        var cmd = new Command("replay", ReplayDescription) { token, file, verbose };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
@@ -416,7 +421,7 @@ public static partial class Program
     {
         var token = new Option<string?>("--token") { Description = "The failing schedule's replay token.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "Or its bug-NNNN.trace.json.", HelpName = "file" };
-        var cmd = new Command("minimize", "Shrink a failing schedule's choice list while it still breaks the same invariant.") { token, file };
+        var cmd = new Command("minimize", MinimizeDescription) { token, file };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
@@ -445,7 +450,7 @@ public static partial class Program
 
     private static Command SelftestCommand(TextWriter stdout)
     {
-        var cmd = new Command("selftest", "Check the harness itself: determinism, replay, and DFS schedule counts against brute force.");
+        var cmd = new Command("selftest", SelftestDescription);
         cmd.SetAction(_ =>
         {
             var results = SelfTest.Run().ToList();
