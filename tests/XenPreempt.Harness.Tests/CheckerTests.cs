@@ -56,7 +56,18 @@ public class CheckerTests
         // escaped the log, and judging flag-owner on what is left would pass vacuously.
         var c = new Checker(Checker.DefaultLatencyBoundNs);
         var e = Assert.Throws<CheckerBlindException>(() => c.Observe(Entry("xl", "sched", "x", null, Cpu("kworker/0:1", "1"), Cpu("swapper/1", "0"))));
-        Assert.Contains("missing from the event log", e.Message);
+        Assert.Contains("no traced write set it", e.Message);
+    }
+
+    [Fact]
+    public void AStateTheLogSetsButTheVariantsAccessorMisses_IsJudgedFromTheLog()
+    {
+        // After a code fix moves the state to the task, the variant's accessor may still read the old
+        // per-CPU slot ("0"): the writes are what is judged.
+        var c = new Checker(Checker.DefaultLatencyBoundNs);
+        c.Observe(Entry("kworker/0:1", "tif", "kworker/0:1/1002 TIF_XEN_PREEMPTIBLE_HCALL = 1", new TaskFlagWrite("kworker/0:1/1002", Checker.HcallStateFlag, true),
+            Cpu("kworker/0:1", "0"), Cpu("swapper/1", "0")));
+        Assert.Contains(c.Violations, v => v.Invariant == "flag-owner" && v.Message.Contains("kworker/0:1 runs there"));
     }
 
     [Fact]
