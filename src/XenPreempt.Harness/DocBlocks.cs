@@ -20,7 +20,7 @@ public static class DocBlocks
 {
     public const string RewriteVariable = "XEN_HARNESS_REWRITE_DOCS";
 
-    private static readonly Regex Block = new(@"(<!-- generated: (?<name>[a-z0-9-]+) -->\n)(?<body>.*?)(<!-- end generated -->)", RegexOptions.Singleline);
+    private static readonly Regex Block = new(@"(?<open><!-- generated: (?<name>[a-z0-9-]+) -->\n)(?<body>.*?)(?<close><!-- end generated -->)", RegexOptions.Singleline);
 
     /// <summary>
     /// The generators by block name. Each gets the repository root (for blocks made from a checked-in
@@ -44,7 +44,7 @@ public static class DocBlocks
             string name = m.Groups["name"].Value;
             if (!Generators.TryGetValue(name, out var generate))
                 throw new InvalidDataException($"generated block '{name}' has no generator (known: {string.Join(", ", Generators.Keys)})");
-            return m.Groups[1].Value + generate(repositoryRoot).TrimEnd('\n') + "\n" + m.Groups[3].Value;
+            return m.Groups["open"].Value + generate(repositoryRoot).TrimEnd('\n') + "\n" + m.Groups["close"].Value;
         });
 
     private static string Cli(params string[] args)

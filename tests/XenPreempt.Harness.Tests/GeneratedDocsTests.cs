@@ -70,6 +70,17 @@ public class GeneratedDocsTests
     }
 
     [Fact]
+    public void Render_ReplacesOnlyTheBody_AndKeepsBothMarkers()
+    {
+        string text = "before\n<!-- generated: list -->\nstale\n<!-- end generated -->\nafter\n";
+        string rendered = DocBlocks.Render(text, RepositoryRoot());
+        Assert.StartsWith("before\n<!-- generated: list -->\n```\nScenarios:", rendered);
+        Assert.EndsWith("```\n<!-- end generated -->\nafter\n", rendered);
+        Assert.DoesNotContain("stale", rendered);
+        Assert.Equal(rendered, DocBlocks.Render(rendered, RepositoryRoot()));
+    }
+
+    [Fact]
     public void ABlockWithoutAGenerator_IsAnError_NotLeftAsItIs()
     {
         var e = Assert.Throws<InvalidDataException>(() => DocBlocks.Render("<!-- generated: no-such-block -->\nold\n<!-- end generated -->\n", RepositoryRoot()));
