@@ -19,8 +19,8 @@ public static partial class Program
 
     private static Command ExploreCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (names: 'list').", AllowMultipleArgumentsPerToken = true },
-            () => VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray(), "variant");
+        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix, <variant>+fixes for a variant after the analyzers' code fixes (names: 'list').", AllowMultipleArgumentsPerToken = true },
+            () => VariantNames().Concat(Mutants.All.Select(m => m.Variant)).Concat(VariantNames().Select(v => v + PortBuilder.FixesSuffix)).ToArray(), "variant");
         var configs = OneOf(new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true },
             KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = OneOf(new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true },

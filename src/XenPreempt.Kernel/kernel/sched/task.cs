@@ -70,20 +70,25 @@ public static partial class Linux
     public static void set_tsk_thread_flag(task_struct t, int flag)
     {
         step("set_thread_flag");
+        ulong old = t.flags;
         t.flags |= 1UL << flag;
-        if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
+        if (flag == TIF_XEN_PREEMPTIBLE_HCALL && t.flags != old)
             trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), true);
     }
 
     public static void clear_tsk_thread_flag(task_struct t, int flag)
     {
         step("clear_thread_flag");
+        ulong old = t.flags;
         t.flags &= ~(1UL << flag);
-        if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
+        if (flag == TIF_XEN_PREEMPTIBLE_HCALL && t.flags != old)
             trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), false);
     }
 
-    /// <summary>A traced per-task flag changed: the line, and the typed <see cref="TaskFlagWrite"/> checkers follow.</summary>
+    /// <summary>
+    /// A traced per-task flag changed: the line, and the typed <see cref="TaskFlagWrite"/> checkers follow.
+    /// Only changes are traced, as for a traced per-CPU variable: clearing a clear flag writes nothing.
+    /// </summary>
     private static void trace_flag(task_struct t, string flag, bool value) =>
         LinuxGuest.This.machine.Trace.Record("tif", $"{t} {flag} = {(value ? 1 : 0)}", new TaskFlagWrite(t.ToString(), flag, value));
 
