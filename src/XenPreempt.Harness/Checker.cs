@@ -10,6 +10,13 @@ namespace XenPreempt.Harness;
 public sealed record Violation(string Invariant, string Message, long Step, long TimeNs);
 
 /// <summary>
+/// The checker cannot judge this run: the snapshots or the writes an invariant is decided from are
+/// missing from the event log. Thrown inside the run, so the run ends as an internal error (exit 3)
+/// rather than passing an invariant it never checked.
+/// </summary>
+public sealed class CheckerBlindException(string message) : InvalidOperationException(message);
+
+/// <summary>
 /// Invariants checked on the machine's event log, separately from the port (Jepsen style): the port
 /// reports what it does; this class decides whether that was allowed.
 /// </summary>
@@ -31,6 +38,17 @@ public sealed class Checker
 
     private readonly bool _nonPreemptiveModel;
 
+    /// <summary>The kernel's name for the per-CPU form of the preemptible-hypercall state (every historical variant).</summary>
+    public const string HcallStateVariable = "xen_in_preemptible_hcall";
+    /// <summary>The kernel's name for the per-task form (our fix).</summary>
+    public const string HcallStateFlag = "TIF_XEN_PREEMPTIBLE_HCALL";
+
+    // The preemptible-hypercall state as the event log's writes leave it, never as the variant reads it:
+    // per CPU (PerCpuWrite of HcallStateVariable) and per task, by comm (TaskFlagWrite of HcallStateFlag).
+    private readonly HashSet<int> _cpusWithState = new();
+    private readonly HashSet<string> _tasksWithState = new(StringComparer.Ordinal);
+    private int _cpus = -1;
+
     /// <param name="latencyBoundNs">The hypercall-latency bound.</param>
     /// <param name="nonPreemptiveModel">The model run is none/voluntary: interrupts may switch only a task inside its hypercall.</param>
     public Checker(long latencyBoundNs, bool nonPreemptiveModel = false)
@@ -44,10 +62,19 @@ public sealed class Checker
     /// <summary>The longest time a task inside a privcmd hypercall kept running after being asked to reschedule.</summary>
     public long MaxHypercallLatencyNs { get; private set; }
 
-    public void Attach(Machine.Machine machine) => machine.Trace.Recorded += Observe;
+    public void Attach(Machine.Machine machine)
+    {
+        if (!machine.Config.RecordCpuViews)
+            throw new CheckerBlindException("the checker needs a per-CPU snapshot with every trace entry (MachineConfig.RecordCpuViews): flag-owner and region-open cannot be judged without one");
+        _cpus = machine.Cpus.Length;
+        machine.Trace.Recorded += Observe;
+    }
 
     public void Observe(TraceEntry e)
     {
+        if (e.Cpus.Length == 0 || (_cpus >= 0 && e.Cpus.Length != _cpus))
+            throw new CheckerBlindException($"trace entry at step {e.Step} has {e.Cpus.Length} per-CPU snapshot(s), the machine {_cpus} vCPU(s): flag-owner cannot judge who runs where");
+        FollowStateWrite(e);
         switch (e.Kind)
         {
             case "privcmd" when e.Detail.Contains("IOCTL_PRIVCMD_HYPERCALL", StringComparison.Ordinal):
@@ -56,7 +83,7 @@ public sealed class Checker
             case "privcmd" when e.Detail.Contains("ioctl done", StringComparison.Ordinal):
                 // The ioctl returns to the toolstack: its region must be closed by now. State still set
                 // for the returning task is a region begun and not ended (sparse's context imbalance).
-                if (e.Cpu >= 0 && e.Cpu < e.Cpus.Length && e.Cpus[e.Cpu].HcallState == "1")
+                if (e.Cpu >= 0 && e.Cpu < e.Cpus.Length && StateSet(e.Cpu, CommOf(TaskKey(e.Detail))))
                     Report("region-open", $"{e.Task} returned from IOCTL_PRIVCMD_HYPERCALL with CPU{e.Cpu}'s preemptible-hypercall state still set: the region was begun and not ended", e);
                 _inPrivcmd.Remove(e.Task);
                 _reschedPendingSince.Remove(TaskKey(e.Detail));
@@ -89,12 +116,30 @@ public sealed class Checker
             case "switch":
                 NoteSwitchOut(e);
                 break;
-            case "percpu" when e.Detail.StartsWith("xen_in_preemptible_hcall", StringComparison.Ordinal) && !_inPrivcmd.Contains(e.Task):
-                Report("flag-owner", $"{e.Task} is not in a preemptible hypercall but changed the flag: {e.Detail} (the hand-off branch taken by the wrong task)", e);
-                break;
         }
+        if (IsHcallStateWrite(e.Event) && !_inPrivcmd.Contains(e.Task))
+            Report("flag-owner", $"{e.Task} is not in a preemptible hypercall but changed the flag: {e.Detail} (the hand-off branch taken by the wrong task)", e);
         CheckFlagOwnership(e);
     }
+
+    private static bool IsHcallStateWrite(TraceEvent? ev) =>
+        ev is PerCpuWrite { Variable: HcallStateVariable } or TaskFlagWrite { Flag: HcallStateFlag };
+
+    private void FollowStateWrite(TraceEntry e)
+    {
+        switch (e.Event)
+        {
+            case PerCpuWrite { Variable: HcallStateVariable } w:
+                if (w.Value == "1") _cpusWithState.Add(w.Cpu); else _cpusWithState.Remove(w.Cpu);
+                break;
+            case TaskFlagWrite { Flag: HcallStateFlag } f:
+                if (f.Value) _tasksWithState.Add(CommOf(f.Task)); else _tasksWithState.Remove(CommOf(f.Task));
+                break;
+        }
+    }
+
+    /// <summary>Whether the preemptible-hypercall state is set for a CPU whose current task is <paramref name="current"/>, from the writes alone.</summary>
+    private bool StateSet(int cpu, string current) => _cpusWithState.Contains(cpu) || _tasksWithState.Contains(current);
 
     /// <summary>Called when the run ends: a reschedule still pending counts until the end.</summary>
     public void Finish(long endNs)
@@ -104,13 +149,24 @@ public sealed class Checker
     }
 
     // The preemptible-hypercall state set on a CPU belongs to the task running there, and that task
-    // is inside a privcmd hypercall. A stale flag after a migration breaks this at once.
+    // is inside a privcmd hypercall. A stale flag after a migration breaks this at once. The state is
+    // the one the writes in the event log leave; the variant's own view of it (the snapshot's
+    // HcallState) is only a witness. If the variant sees the state set where no logged write set it, a
+    // write escaped the log and the invariant would be judged on a partial history: the run fails
+    // instead of passing. The other way round the log knows more than the variant's accessor (after
+    // the analyzers' code fixes, say, the state moves to the task while the accessor still reads the
+    // old per-CPU slot), and the log is what is judged.
     private void CheckFlagOwnership(TraceEntry e)
     {
         for (int cpu = 0; cpu < e.Cpus.Length; cpu++)
         {
             var view = e.Cpus[cpu];
-            if (view.HcallState == "1" && !_inPrivcmd.Contains(view.Current))
+            bool set = StateSet(cpu, view.Current);
+            if (view.HcallState == "1" && !set)
+                throw new CheckerBlindException(
+                    $"at step {e.Step} CPU{cpu}'s preemptible-hypercall state reads '1' but no traced write set it: " +
+                    $"a write of {HcallStateVariable}/{HcallStateFlag} is missing from the event log, so flag-owner cannot judge the run");
+            if (set && !_inPrivcmd.Contains(view.Current))
                 Report("flag-owner", $"CPU{cpu}'s preemptible-hypercall state is set but {view.Current} runs there, outside any hypercall", e);
         }
     }

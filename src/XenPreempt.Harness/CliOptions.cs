@@ -25,6 +25,22 @@ public static partial class Program
         return o;
     }
 
+    /// <summary>
+    /// As <see cref="OneOf{T}(Option{T}, IReadOnlyList{string})"/>, for values that cost work to list (the
+    /// port's variants need a build of the port): asked for only when the option is given, never for
+    /// help or for another command.
+    /// </summary>
+    internal static Option<T> OneOf<T>(Option<T> o, Func<IReadOnlyList<string>> values, string helpName)
+    {
+        o.HelpName = helpName;
+        o.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0)
+                RefuseOthers(r, o.Name, values());
+        });
+        return o;
+    }
+
     internal static Argument<string> OneOf(Argument<string> a, IReadOnlyList<string> values)
     {
         a.HelpName = string.Join('|', values);

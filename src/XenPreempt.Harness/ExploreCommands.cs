@@ -19,8 +19,8 @@ public static partial class Program
 
     private static Command ExploreCommand(TextWriter stdout, TextWriter stderr)
     {
-        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix (see 'list').", AllowMultipleArgumentsPerToken = true },
-            VariantNames().Concat(Mutants.All.Select(m => m.Variant)).ToArray());
+        var variants = OneOf(new Option<string[]>("--variant") { Description = "Variant(s) to explore (default: all); ours~<mutant> for a seeded mutant of our fix, <variant>+fixes for a variant after the analyzers' code fixes (names: 'list').", AllowMultipleArgumentsPerToken = true },
+            () => VariantNames().Concat(Mutants.All.Select(m => m.Variant)).Concat(VariantNames().Select(v => v + PortBuilder.FixesSuffix)).ToArray(), "variant");
         var configs = OneOf(new Option<string[]>("--config") { Description = "Configuration(s) (default: every model, static-call flavour).", AllowMultipleArgumentsPerToken = true },
             KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = OneOf(new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true },
@@ -33,18 +33,25 @@ public static partial class Program
         var bound = IntOption("--preemption-bound", "DFS preemption bound (default 2).", 2, 0, int.MaxValue);
         var injections = IntOption("--max-injections", "Device events and breakpoints the oracle may inject, each, and faults in all (default 1).", 1, 0, int.MaxValue);
         var depth = IntOption("--pct-depth", "PCT depth d (default 3).", 3, 1, 100);
-        var iterations = LongOption("--iterations", "Schedules per cell at most (default 2500).", 2500, 1);
+        var iterations = LongOption("--iterations", $"Schedules per cell and strategy: the budget (default {DefaultIterations.ToString(Inv)}; the same options give the same matrix on any machine).", DefaultIterations, 1);
         var seed = SeedOption("Seed for pct and random (default 1).", 1UL);
         var maxSteps = LongOption("--max-steps", "Steps per schedule at most (default 20000).", 20_000, 1);
-        var timeLimit = SecondsOption("--time-limit", "Seconds per cell at most (default: 0.55, so that the default matrix takes about a minute in a Release build).", 0.55);
+        var timeLimit = SecondsOption("--time-limit", $"Wall-clock seconds per cell at most: a hang guard, not a budget (default {ExploreOptions.DefaultHangGuardSeconds.ToString(Inv)}). A cell it stops is marked 'time' and its row depends on the machine's speed.", ExploreOptions.DefaultHangGuardSeconds);
         var stop = new Option<bool>("--stop-on-first-bug") { Description = "Stop a cell at its first violation." };
         var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write report.json and one bug-NNNN.trace.json per violation here (created if missing; nothing is written elsewhere).", HelpName = "dir" };
         var format = OneOf(new Option<string>("--format") { Description = "text (default) or json.", DefaultValueFactory = _ => "text" }, new[] { "text", "json" });
         var faults = FaultsOption();
+        var check = new Option<FileInfo?>("--check") { Description = "Compare the run with a history file (docs/history.md): exit 0 if every documented finding is found and nothing else, 2 if not.", HelpName = "file" };
+        var writeHistory = new Option<FileInfo?>("--write-history") { Description = "Write the run's history file (what --check compares with), exit 0.", HelpName = "file" };
 
-        var cmd = new Command("explore", "Explore schedules of variants under configurations; print the matrix, each violation with its replay token.");
-        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults })
+        var cmd = new Command("explore", ExploreDescription);
+        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory })
             cmd.Options.Add(o);
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(check) is not null && r.GetValue(writeHistory) is not null)
+                r.AddError("give at most one of --check <file> and --write-history <file>");
+        });
         // The tasks must fit the machine: found at parse time, so the usage is shown with the message.
         cmd.Validators.Add(r =>
         {
@@ -90,10 +97,33 @@ public static partial class Program
                 StopOnFirstBug = pr.GetValue(stop),
                 Faults = ParseFaults(pr.GetValue(faults)),
             };
-            return RunExplore(pr, stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir));
+            History? documented = null;
+            if (pr.GetValue(check) is FileInfo file)
+            {
+                // The file is read and its options compared before any schedule runs: a wrong file is the user's input.
+                try
+                {
+                    documented = History.Parse(File.ReadAllText(file.FullName));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+                {
+                    return UsageError(pr, stderr, $"--check: cannot read '{file.FullName}': {OneLine(e.Message)}");
+                }
+                string run = History.CanonicalOptions(options);
+                if (documented.Options != run)
+                    return UsageError(pr, stderr, $"--check: '{file.FullName}' was written with `{documented.Options}`, this run uses `{run}`: give the same options");
+            }
+            return RunExplore(pr, stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir),
+                new HistoryMode(pr.GetValue(check), documented, pr.GetValue(writeHistory)));
         });
         return cmd;
     }
+
+    /// <summary>The default schedule budget per cell and strategy: the default matrix takes about a minute in Release on an idle 2-core machine.</summary>
+    public const long DefaultIterations = 2_500;
+
+    /// <summary>What explore does with the history: compare with a documented one, write one, or neither.</summary>
+    private sealed record HistoryMode(FileInfo? CheckFile, History? Documented, FileInfo? WriteFile);
 
     private const int DefaultCpus = 2;
 
@@ -143,7 +173,7 @@ public static partial class Program
         return o;
     }
 
-    private static int RunExplore(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ExploreOptions options, string format, DirectoryInfo? reportDir)
+    private static int RunExplore(System.CommandLine.ParseResult pr, TextWriter o, TextWriter err, ExploreOptions options, string format, DirectoryInfo? reportDir, HistoryMode history)
     {
         // Live progress goes to stderr as a plain line every few seconds (redirected output and CI
         // read it as it is); the report itself goes to stdout.
@@ -188,8 +218,41 @@ public static partial class Program
             WriteReport(reportDir, cells);
         int failed = cells.Count(c => c.Skipped is null && c.Violations.Count > 0);
         int passed = cells.Count(c => c.Skipped is null && c.Violations.Count == 0);
-        o.WriteLine($"harness: {passed} passed, {failed} failed");
-        return failed > 0 ? ExitViolation : ExitOk;
+        string tally = $"harness: {passed} passed, {failed} failed";
+        var timedOut = cells.Where(c => c.Stop == CellStop.TimeLimit).ToArray();
+        if (timedOut.Length > 0)
+            err.WriteLine($"xen-harness: {timedOut.Length} cell(s) stopped by --time-limit before their {options.Iterations.ToString("N0", Inv)} schedules " +
+                $"(first: {timedOut[0].Variant}/{timedOut[0].Config}/{timedOut[0].Strategy} after {timedOut[0].Schedules.ToString("N0", Inv)}): what they found depends on the machine's speed");
+        if (history.CheckFile is null && history.WriteFile is null)
+        {
+            o.WriteLine(tally);
+            return failed > 0 ? ExitViolation : ExitOk;
+        }
+        // A history is only worth comparing or recording if every cell spent its whole budget.
+        if (timedOut.Length > 0)
+        {
+            o.WriteLine($"{tally}; history not judged: {timedOut.Length} cell(s) stopped by --time-limit");
+            return ExitInternal;
+        }
+        var actual = History.FromCells(options, cells);
+        if (history.WriteFile is FileInfo target)
+        {
+            var reasons = cells.Where(c => c.Skipped is not null).GroupBy(c => c.Variant).ToDictionary(g => g.Key, g => g.First().Skipped!);
+            File.WriteAllText(target.FullName, actual.Markdown(reasons));
+            o.WriteLine($"{tally}; history written to {target.Name} ({actual.Findings.Count().ToString(Inv)} findings)");
+            return ExitOk;
+        }
+        var diff = history.Documented!.Compare(actual);
+        o.WriteLine();
+        foreach (var line in diff.Lines())
+            o.WriteLine($"history: {line}");
+        if (diff.Matches)
+        {
+            o.WriteLine($"{tally}; history matched {history.CheckFile!.Name} ({history.Documented.Findings.Count().ToString(Inv)} documented findings)");
+            return ExitOk;
+        }
+        o.WriteLine($"{tally}; history differs from {history.CheckFile!.Name}: {diff.Missing.Count + diff.RowsMissing.Count} missing, {diff.New.Count + diff.RowsNew.Count} new, {diff.ApplicabilityChanged.Count} changed");
+        return ExitViolation;
     }
 
     /// <summary>A schedule failed inside the simulator or the port: say where, how to replay it, and what ran up to it.</summary>
@@ -213,7 +276,7 @@ public static partial class Program
     {
         variant = c.Variant, config = c.Config, strategy = c.Strategy, bound = c.Bound, schedules = c.Schedules,
         schedulesPerSecond = Math.Round(c.SchedulesPerSecond), stepsPerSecond = Math.Round(c.StepsPerSecond),
-        distinctTraces = c.DistinctTraces, exhaustive = c.Exhaustive, skipped = c.Skipped,
+        distinctTraces = c.DistinctTraces, exhaustive = c.Exhaustive, stop = c.Stop.ToString().ToLowerInvariant(), skipped = c.Skipped,
         maxHypercallLatencyMs = c.MaxHypercallLatencyNs / 1e6,
         violations = c.Violations.Select(v => new { invariant = v.Violation.Invariant, message = v.Violation.Message, schedule = v.Schedule, seconds = v.Seconds, token = v.Token.Encode() }),
     };
@@ -226,7 +289,7 @@ public static partial class Program
             : new[]
             {
                 c.Variant, c.Config, $"{c.Strategy}({c.Bound})", c.Schedules.ToString("N0", Inv), c.SchedulesPerSecond.ToString("N0", Inv),
-                c.StepsPerSecond.ToString("N0", Inv), c.DistinctTraces.ToString("N0", Inv), c.Exhaustive ? "yes" : "no",
+                c.StepsPerSecond.ToString("N0", Inv), c.DistinctTraces.ToString("N0", Inv), c.Stop == CellStop.TimeLimit ? "time" : c.Exhaustive ? "yes" : "no",
                 c.Violations.Count == 0 ? "-" : string.Join(",", c.Violations.Select(v => v.Violation.Invariant)),
                 c.Violations.Count == 0 ? "-" : $"#{c.Violations[0].Schedule.ToString(Inv)} {c.Violations[0].Seconds.ToString("F2", Inv)}s",
                 $"{(c.MaxHypercallLatencyNs / 1e6).ToString("F1", Inv)} ms",
@@ -267,12 +330,18 @@ public static partial class Program
                 }, new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private const string ExploreDescription = "Explore schedules of variants under configurations; print the matrix, each violation with its replay token. " +
+        "Exit 0: no violation (with --check: the history matched); 1: usage; 2: a violation (with --check: the history differs); 3: internal error, or a cell stopped by --time-limit under --check/--write-history.";
+    private const string ReplayDescription = "Re-run one schedule exactly and print its trace table and verdict.";
+    private const string MinimizeDescription = "Shrink a failing schedule's choice list while it still breaks the same invariant.";
+    private const string SelftestDescription = "Check the harness itself: determinism, replay, and DFS and PCT schedules against brute force.";
+
     private static Command ReplayCommand(TextWriter stdout, TextWriter stderr)
     {
         var token = new Option<string?>("--token") { Description = "A replay token (xh1.…) from explore.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "A bug-NNNN.trace.json written by explore --report-dir.", HelpName = "file" };
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row." };
-        var cmd = new Command("replay", "Re-run one schedule exactly and print its trace table and verdict.") { token, file, verbose };
+        var cmd = new Command("replay", ReplayDescription) { token, file, verbose };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
@@ -352,7 +421,7 @@ public static partial class Program
     {
         var token = new Option<string?>("--token") { Description = "The failing schedule's replay token.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "Or its bug-NNNN.trace.json.", HelpName = "file" };
-        var cmd = new Command("minimize", "Shrink a failing schedule's choice list while it still breaks the same invariant.") { token, file };
+        var cmd = new Command("minimize", MinimizeDescription) { token, file };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
@@ -381,7 +450,7 @@ public static partial class Program
 
     private static Command SelftestCommand(TextWriter stdout)
     {
-        var cmd = new Command("selftest", "Check the harness itself: determinism, replay, and DFS schedule counts against brute force.");
+        var cmd = new Command("selftest", SelftestDescription);
         cmd.SetAction(_ =>
         {
             var results = SelfTest.Run().ToList();

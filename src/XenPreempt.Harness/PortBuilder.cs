@@ -16,12 +16,13 @@ namespace XenPreempt.Harness;
 public sealed class PortBuild
 {
     private readonly MethodInfo _create;
+    private readonly Lazy<CSharpCompilation> _compilation;
 
-    internal PortBuild(KernelConfig config, Assembly assembly, CSharpCompilation compilation)
+    internal PortBuild(KernelConfig config, Assembly assembly, Lazy<CSharpCompilation> compilation)
     {
         Config = config;
         Assembly = assembly;
-        Compilation = compilation;
+        _compilation = compilation;
         var type = assembly.GetType("XenPreempt.Kernel.LinuxGuest", throwOnError: true)!;
         _create = type.GetMethod("create")!;
         Variants = ((IReadOnlyList<(string Name, string Models)>)type.GetMethod("variants")!.Invoke(null, null)!).ToArray();
@@ -31,8 +32,11 @@ public sealed class PortBuild
 
     public KernelConfig Config { get; }
     public Assembly Assembly { get; }
-    /// <summary>The compilation itself: the agreement check runs the analyzers on it.</summary>
-    public CSharpCompilation Compilation { get; }
+    /// <summary>
+    /// The compilation itself: the agreement check runs the analyzers on it. Made when first asked for
+    /// (a build loaded from the image cache has none until then: running it needs only the image).
+    /// </summary>
+    public CSharpCompilation Compilation => _compilation.Value;
     public IReadOnlyList<(string Name, string Models)> Variants { get; }
     /// <summary>Variant name → the full name of the type whose code it runs.</summary>
     public IReadOnlyDictionary<string, string> VariantCode { get; }
@@ -107,7 +111,7 @@ public static class PortBuilder
 
     /// <summary>Parses and compiles the port with <paramref name="config"/>'s symbols (no loading).</summary>
     public static CSharpCompilation CreateCompilation(KernelConfig config, Exploration.Mutant? mutant = null) =>
-        CreateCompilation(config, Sources.Value.Select(s => mutant is not null && s.Path == mutant.File ? (s.Path, mutant.Apply(s.Text.Replace("\r\n", "\n"))) : s));
+        CreateCompilation(config, MutatedSources(mutant));
 
     /// <summary>
     /// Builds the port from other sources — for example the port after code fixes were applied — so
@@ -124,27 +128,55 @@ public static class PortBuilder
     }
 
     private static PortBuild Compile(KernelConfig config, Exploration.Mutant? mutant) =>
-        LoadShared(config, mutant?.Name, () => CreateCompilation(config, mutant));
+        LoadShared(config, mutant?.Name, () => CreateCompilation(config, mutant), mutant, diskCache: true);
 
     /// <summary>A compiled image of the port: the same for every configuration with the same symbols.</summary>
-    private sealed record Image(CSharpCompilation Compilation, byte[] Bytes);
+    private sealed record Image(Lazy<CSharpCompilation> Compilation, byte[] Bytes);
 
     private static readonly ConcurrentDictionary<string, Lazy<Image>> Images = new();
 
     /// <summary>
     /// Loads a build, compiling it only once per symbol set and source variant: the runtime configurations
     /// of one PREEMPT_DYNAMIC build (its preempt= modes) load the same image, each into its own context.
+    /// Builds of the port's own sources (a mutant's too) are also kept across runs in the
+    /// <see cref="PortImageCache"/>, so a later process loads the image instead of compiling it.
     /// </summary>
-    private static PortBuild LoadShared(KernelConfig config, string? tag, Func<CSharpCompilation> compile)
+    private static PortBuild LoadShared(KernelConfig config, string? tag, Func<CSharpCompilation> compile, Exploration.Mutant? mutant = null, bool diskCache = false)
     {
-        var image = Images.GetOrAdd(string.Join(";", config.Symbols) + "~" + tag, _ => new Lazy<Image>(() => Emit(config, compile()))).Value;
-        return LoadImage(config, image, tag);
+        var image = Images.GetOrAdd(string.Join(";", config.Symbols) + "~" + tag, _ => new Lazy<Image>(() =>
+        {
+            var compilation = new Lazy<CSharpCompilation>(compile);
+            if (!diskCache)
+                return Emit(config, compilation);
+            string key = PortImageCache.Key(MutatedSources(mutant), config.Symbols);
+            if (PortImageCache.TryRead(key) is byte[] cached)
+                return new Image(compilation, cached);
+            var image = Emit(config, compilation);
+            PortImageCache.Write(key, image.Bytes);
+            return image;
+        })).Value;
+        try
+        {
+            return LoadImage(config, image, tag);
+        }
+        catch (BadImageFormatException) when (diskCache)
+        {
+            // A damaged cache file: forget it and compile.
+            Images.TryRemove(string.Join(";", config.Symbols) + "~" + tag, out _);
+            PortImageCache.Forget(PortImageCache.Key(MutatedSources(mutant), config.Symbols));
+            return LoadShared(config, tag, compile, mutant, diskCache: false);
+        }
     }
 
-    private static PortBuild Load(KernelConfig config, CSharpCompilation compilation, string? tag) => LoadImage(config, Emit(config, compilation), tag);
+    private static IEnumerable<(string Path, string Text)> MutatedSources(Exploration.Mutant? mutant) =>
+        Sources.Value.Select(s => mutant is not null && s.Path == mutant.File ? (s.Path, mutant.Apply(s.Text.Replace("\r\n", "\n"))) : s);
 
-    private static Image Emit(KernelConfig config, CSharpCompilation compilation)
+    private static PortBuild Load(KernelConfig config, CSharpCompilation compilation, string? tag) =>
+        LoadImage(config, Emit(config, new Lazy<CSharpCompilation>(compilation)), tag);
+
+    private static Image Emit(KernelConfig config, Lazy<CSharpCompilation> lazy)
     {
+        var compilation = lazy.Value;
         using var pe = new MemoryStream();
         var emit = compilation.Emit(pe);
         if (!emit.Success)
@@ -152,7 +184,7 @@ public static class PortBuilder
             var errors = emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10);
             throw new InvalidOperationException($"the port does not compile with configuration '{config.Name}':\n" + string.Join("\n", errors));
         }
-        return new Image(compilation, pe.ToArray());
+        return new Image(lazy, pe.ToArray());
     }
 
     private static PortBuild LoadImage(KernelConfig config, Image image, string? tag)

@@ -22,7 +22,7 @@ public static partial class Program
         // System.CommandLine's default handler (which would exit 1, as for a usage error).
         try
         {
-            var root = BuildCommand(stdout, stderr);
+            var root = BuildCommand(stdout, stderr, args.Length > 0 ? args[0] : null);
             var parse = root.Parse(args);
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
@@ -34,19 +34,47 @@ public static partial class Program
         }
     }
 
-    private static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr)
+    /// <summary>
+    /// The command line. Only the command being run is built in full (some need the port's variant names,
+    /// which need a build of the port); the others are their name and description, for the root's help and
+    /// its "did you mean". So <c>--help</c>, <c>list</c> and usage errors do no work they do not need.
+    /// </summary>
+    private static RootCommand BuildCommand(TextWriter stdout, TextWriter stderr, string? invoked)
     {
         var root = new RootCommand("xen-harness: runs the reference port of the Linux Xen hypercall/upcall path on a deterministic simulated multi-CPU machine.");
+        var commands = new (string Name, string Description, Func<Command> Build)[]
+        {
+            ("scenario", ScenarioDescription, () => ScenarioCommand(stdout, stderr)),
+            ("explore", ExploreDescription, () => ExploreCommand(stdout, stderr)),
+            ("replay", ReplayDescription, () => ReplayCommand(stdout, stderr)),
+            ("minimize", MinimizeDescription, () => MinimizeCommand(stdout, stderr)),
+            ("selftest", SelftestDescription, () => SelftestCommand(stdout)),
+            ("agreement", AgreementDescription, () => AgreementCommand(stdout, stderr)),
+            ("list", ListDescription, () => ListCommand(stdout)),
+        };
+        foreach (var (name, description, build) in commands)
+            root.Subcommands.Add(name == invoked ? build() : new Command(name, description));
+        // No command at all: say so on one line (System.CommandLine would add a second line for
+        // whatever else was given), with the usage.
+        root.SetAction(pr => UsageError(pr, stderr, $"xen-harness: give a command ({string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"));
+        return root;
+    }
 
+    private const string ScenarioDescription = "Run one named failure scenario and print its per-CPU trace and verdict.";
+    private const string ListDescription = "List scenarios, variants and configurations.";
+    private const string AgreementDescription = "Static ⇄ dynamic agreement: the analyzers and the explorer on the same builds of the port (see 'agreement --help').";
+
+    private static Command ScenarioCommand(TextWriter stdout, TextWriter stderr)
+    {
         var name = OneOf(new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) }, Scenarios.All.Select(s => s.Name).ToArray());
-        var variant = OneOf(new Option<string>("--variant") { Description = "Variant of the path (see 'list').", Required = true }, VariantNames());
+        var variant = OneOf(new Option<string>("--variant") { Description = "Variant of the path (names: 'list').", Required = true }, VariantNames, "variant");
         var config = OneOf(new Option<string>("--config") { Description = "Kernel configuration (see 'list').", Required = true }, KernelConfigs.All.Select(c => c.Name).ToArray());
         var seed = OptionalSeed("Seed for the decisions the scenario's script leaves open (and, with --faults, for where faults strike; default 1).");
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row, not only the last ones." };
         var rows = IntOption("--rows", "Trace rows to print (default 40).", 40, 1, int.MaxValue);
         var faults = FaultsOption();
 
-        var scenario = new Command("scenario", "Run one named failure scenario and print its per-CPU trace and verdict.");
+        var scenario = new Command("scenario", ScenarioDescription);
         scenario.Arguments.Add(name);
         scenario.Options.Add(variant);
         scenario.Options.Add(config);
@@ -56,21 +84,14 @@ public static partial class Program
         scenario.Options.Add(faults);
         scenario.SetAction(pr => RunScenario(stdout, stderr, pr.GetValue(name)!, pr.GetValue(variant)!, pr.GetValue(config)!,
             pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows), ParseFaults(pr.GetValue(faults))));
+        return scenario;
+    }
 
-        var list = new Command("list", "List scenarios, variants and configurations.");
+    private static Command ListCommand(TextWriter stdout)
+    {
+        var list = new Command("list", ListDescription);
         list.SetAction(_ => ListAll(stdout));
-
-        root.Subcommands.Add(scenario);
-        root.Subcommands.Add(ExploreCommand(stdout, stderr));
-        root.Subcommands.Add(ReplayCommand(stdout, stderr));
-        root.Subcommands.Add(MinimizeCommand(stdout, stderr));
-        root.Subcommands.Add(SelftestCommand(stdout));
-        root.Subcommands.Add(AgreementCommand(stdout, stderr));
-        root.Subcommands.Add(list);
-        // No command at all: say so on one line (System.CommandLine would add a second line for
-        // whatever else was given), with the usage.
-        root.SetAction(pr => UsageError(pr, stderr, $"xen-harness: give a command ({string.Join(", ", root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))})"));
-        return root;
+        return list;
     }
 
     // The variant names come from the port itself (any build lists them all).

@@ -25,9 +25,33 @@ public enum ChoiceKind : byte
 
 /// <summary>
 /// One decision point: <paramref name="Options"/> alternatives, the one taken when nobody cares
-/// (<paramref name="Default"/>), the vCPU it concerns and a human-readable site label.
+/// (<paramref name="Default"/>), the vCPU it concerns and a human-readable site label. For a
+/// <see cref="ChoiceKind.NextCpu"/> choice, <paramref name="Candidates"/> has one bit per vCPU id that
+/// may step, and option k is the k-th of them in ascending id order (an option index is not a vCPU id:
+/// a halted vCPU is not among the options).
 /// </summary>
-public readonly record struct Choice(ChoiceKind Kind, int Options, int Default, int Cpu, string Site);
+public readonly record struct Choice(ChoiceKind Kind, int Options, int Default, int Cpu, string Site, ulong Candidates = 0)
+{
+    /// <summary>The vCPU id a NextCpu option stands for.</summary>
+    public int CpuOfOption(int option)
+    {
+        if (Candidates == 0 || (uint)option >= (uint)Options)
+            throw new InvalidOperationException($"{Kind} at {Site}: option {option} of {Options} names no vCPU (candidates {Candidates:x})");
+        ulong rest = Candidates;
+        for (int i = 0; i < option; i++)
+            rest &= rest - 1; // drop the lowest set bit
+        return System.Numerics.BitOperations.TrailingZeroCount(rest);
+    }
+
+    /// <summary>The candidate mask of vCPU ids (each below 64).</summary>
+    public static ulong MaskOf(ReadOnlySpan<int> cpus)
+    {
+        ulong mask = 0;
+        foreach (int cpu in cpus)
+            mask |= 1UL << cpu;
+        return mask;
+    }
+}
 
 /// <summary>The only source of nondeterminism: every strategy (random, scripted, DFS, PCT) is one.</summary>
 public interface IChoiceOracle

@@ -328,7 +328,7 @@ public sealed partial class Machine
         if (defaultIndex < 0)
             defaultIndex = enabled[..count].IndexOf(slowest);
         // When every vCPU sleeps, which one's clock moves first changes nothing: no choice to explore.
-        int next = count == 1 || allAsleep ? enabled[allAsleep ? defaultIndex : 0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site))];
+        int next = count == 1 || allAsleep ? enabled[allAsleep ? defaultIndex : 0] : enabled[_oracle.Choose(new Choice(ChoiceKind.NextCpu, count, defaultIndex, me.Cpu!.Id, site, Choice.MaskOf(enabled[..count])))];
         var target = Cpus[next].Running!;
         if (!ReferenceEquals(target, me))
         {

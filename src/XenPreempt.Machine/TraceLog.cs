@@ -5,8 +5,20 @@ using System.Text;
 
 namespace XenPreempt.Machine;
 
-/// <summary>One thing that happened, with every vCPU's state right after it.</summary>
-public sealed record TraceEntry(long Step, long TimeNs, int Cpu, string Task, string Kind, string Detail, CpuView[] Cpus);
+/// <summary>
+/// One thing that happened, with every vCPU's state right after it. <paramref name="Event"/> is the
+/// typed form of a state write (null for other entries): checkers match on it, never on the wording.
+/// </summary>
+public sealed record TraceEntry(long Step, long TimeNs, int Cpu, string Task, string Kind, string Detail, CpuView[] Cpus, TraceEvent? Event = null);
+
+/// <summary>A typed trace event: what a checker needs to follow a piece of guest state from its writes alone.</summary>
+public abstract record TraceEvent;
+
+/// <summary>A traced per-CPU variable changed: <paramref name="Variable"/>'s slot for <paramref name="Cpu"/> is now <paramref name="Value"/>, written with <paramref name="Accessor"/>.</summary>
+public sealed record PerCpuWrite(string Variable, int Cpu, string Value, string Accessor) : TraceEvent;
+
+/// <summary>A traced per-task flag changed: <paramref name="Task"/> (comm/pid) has <paramref name="Flag"/> = <paramref name="Value"/>.</summary>
+public sealed record TaskFlagWrite(string Task, string Flag, bool Value) : TraceEvent;
 
 /// <summary>
 /// The event log: what the guest and the hypervisor report, in order. Invariant checkers observe it
@@ -27,10 +39,10 @@ public sealed class TraceLog
     /// <summary>Keep entries in memory (the trace table needs them; exploration can switch it off).</summary>
     public bool Keep { get; set; } = true;
 
-    /// <summary>FNV-1a over every entry's text: equal hashes mean equal runs.</summary>
+    /// <summary>FNV-1a over every entry's text (a typed event's text is its entry's detail): equal hashes mean equal runs.</summary>
     public ulong Hash => _hash;
 
-    public void Record(string kind, string detail)
+    public void Record(string kind, string detail, TraceEvent? @event = null)
     {
         var thread = Machine.CurrentThreadOrNull;
         int cpu = thread?.Cpu?.Id ?? -1;
@@ -41,7 +53,7 @@ public sealed class TraceLog
             for (int i = 0; i < views.Length; i++)
                 views[i] = _machine.Guest.Describe(i);
         }
-        var entry = new TraceEntry(_machine.Steps, thread?.Cpu?.Now ?? _machine.NowNs, cpu, thread?.Name ?? "boot", kind, detail, views);
+        var entry = new TraceEntry(_machine.Steps, thread?.Cpu?.Now ?? _machine.NowNs, cpu, thread?.Name ?? "boot", kind, detail, views, @event);
         Mix(entry);
         if (Keep)
             Entries.Add(entry);

@@ -42,7 +42,15 @@ public sealed record ExploreOptions
     public long Iterations { get; init; } = 2_500;
     public ulong Seed { get; init; } = 1;
     public long MaxSteps { get; init; } = 20_000;
-    public double TimeLimitSeconds { get; init; } = 10;
+    /// <summary>
+    /// Wall-clock seconds per cell at most: a hang guard, not a budget. The schedule count
+    /// (<see cref="Iterations"/>) decides what a cell covers, so the same options give the same matrix
+    /// on any machine at any load; a cell the guard stops says so (<see cref="CellStop.TimeLimit"/>).
+    /// </summary>
+    public double TimeLimitSeconds { get; init; } = DefaultHangGuardSeconds;
+
+    /// <summary>The hang guard's default: far beyond any default cell (about half a second each on an idle machine).</summary>
+    public const double DefaultHangGuardSeconds = 1800;
     public bool StopOnFirstBug { get; init; }
     /// <summary>Faults to inject (names from <see cref="FaultOptions"/>, canonical order); each run may inject up to <see cref="MaxInjections"/>.</summary>
     public IReadOnlyList<string> Faults { get; init; } = Array.Empty<string>();
@@ -64,6 +72,21 @@ public sealed class ScheduleFailedException(string message, ReplayToken token, E
 /// <summary>The first schedule that broke one invariant, with what replays it.</summary>
 public sealed record FoundViolation(Violation Violation, long Schedule, double Seconds, ReplayToken Token);
 
+/// <summary>What ended a cell's exploration.</summary>
+public enum CellStop
+{
+    /// <summary>The schedule budget (<c>--iterations</c>) was spent.</summary>
+    Budget,
+    /// <summary>The strategy covered its whole space within its bounds.</summary>
+    Exhausted,
+    /// <summary><c>--stop-on-first-bug</c>, at the first violation.</summary>
+    FirstBug,
+    /// <summary>The wall-clock limit, before the budget: what the cell covered depends on the machine's speed.</summary>
+    TimeLimit,
+    /// <summary>Not run: the variant never shipped with the configuration.</summary>
+    Skipped,
+}
+
 /// <summary>One row of the report: a variant under a configuration with a strategy.</summary>
 public sealed record CellResult(
     string Variant,
@@ -77,7 +100,8 @@ public sealed record CellResult(
     bool Exhaustive,
     IReadOnlyList<FoundViolation> Violations,
     long MaxHypercallLatencyNs,
-    string? Skipped)
+    string? Skipped,
+    CellStop Stop = CellStop.Budget)
 {
     public double SchedulesPerSecond => Seconds > 0 ? Schedules / Seconds : 0;
     public double StepsPerSecond => Seconds > 0 ? Steps / Seconds : 0;
@@ -97,7 +121,7 @@ public static class Explorer
                 {
                     if (!KernelConfigs.Supports(Mutants.Parse(variant).Variant, config))
                     {
-                        yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant));
+                        yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant), CellStop.Skipped);
                         continue;
                     }
                     yield return RunCell(o, workload, variant, config, strategy, progress);
@@ -122,7 +146,7 @@ public static class Explorer
         long schedules = 0, steps = 0, maxLatency = 0;
         var clock = Stopwatch.StartNew();
         var lastProgress = clock.Elapsed;
-        bool exhaustive = false;
+        bool exhaustive = false, timedOut = false;
         string bound = "-";
 
         // DFS deepens one budget at a time — injections 0, 1, … and within each the preemption bound
@@ -136,8 +160,13 @@ public static class Explorer
             var strategy = CreateStrategy(strategyName, o, level.Bound);
             var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps, o.Faults);
             bound = strategyName == "dfs" ? $"b={level.Bound},i={level.Injections}" : strategy.Bound;
-            while (schedules < o.Iterations && clock.Elapsed.TotalSeconds < o.TimeLimitSeconds && strategy.Next())
+            while (schedules < o.Iterations && strategy.Next())
             {
+                if (clock.Elapsed.TotalSeconds >= o.TimeLimitSeconds)
+                {
+                    timedOut = true;
+                    break;
+                }
                 var x = Execution.Run(build, cmdline, machineConfig, strategy.Oracle);
                 schedules++;
                 steps += x.Run.Steps;
@@ -158,11 +187,15 @@ public static class Explorer
                     break;
             }
             exhaustive = strategy.Exhausted;
-            if (!exhaustive || (o.StopOnFirstBug && found.Count > 0))
+            if (!exhaustive || timedOut || (o.StopOnFirstBug && found.Count > 0))
                 break;
         }
+        var stop = timedOut ? CellStop.TimeLimit
+            : o.StopOnFirstBug && found.Count > 0 ? CellStop.FirstBug
+            : exhaustive ? CellStop.Exhausted
+            : CellStop.Budget;
         return new CellResult(variant, config.Name, strategyName, bound, schedules, steps, clock.Elapsed.TotalSeconds, traces.Count,
-            exhaustive, found.Values.OrderBy(f => f.Schedule).ToArray(), maxLatency, null);
+            exhaustive, found.Values.OrderBy(f => f.Schedule).ToArray(), maxLatency, null, stop);
     }
 
     /// <summary>

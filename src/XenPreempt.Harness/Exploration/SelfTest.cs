@@ -20,8 +20,27 @@ public static class SelfTest
         (3, 2, 0, 2L), (3, 2, 1, 12L), (3, 2, 2, 36L), (3, 2, 99, 90L),
     };
 
+    /// <summary>
+    /// Frozen regression numbers for PCT: (threads, steps, depth) → distinct interleavings over every
+    /// priority order and every set of d-1 change points. With d = 1 they are the n! serial orders.
+    /// </summary>
+    public static readonly IReadOnlyList<(int Threads, int Steps, int Depth, int Distinct)> FrozenPctCounts = new[]
+    {
+        (2, 3, 1, 2), (2, 3, 3, 14),
+        (3, 2, 1, 6), (3, 2, 2, 18), (3, 2, 3, 36),
+        (4, 2, 1, 24), (4, 2, 2, 96), (4, 2, 3, 240),
+    };
+
     public static IEnumerable<(string Name, bool Ok, string Detail)> Run()
     {
+        foreach (var (threads, steps, depth, frozen) in FrozenPctCounts)
+        {
+            var (runs, agree, distinct, bruteDistinct) = PctAgainstBruteForce(threads, steps, depth);
+            yield return ($"pct {threads}x{steps} depth {depth}",
+                agree == runs && distinct == bruteDistinct && distinct == frozen,
+                $"{agree}/{runs} schedules as the brute force predicts; {distinct} distinct interleavings, brute force {bruteDistinct}, frozen {frozen}");
+        }
+
         foreach (var (threads, steps, bound, frozen) in FrozenCounts)
         {
             long brute = ToyGuest.BruteForceCount(threads, steps, bound);
@@ -55,6 +74,60 @@ public static class SelfTest
             return r.Violations.Any(v => v.Invariant == f.Violation.Invariant && v.Step == f.Violation.Step);
         });
         yield return ("replay", replays, $"{found.Count} violation(s) of 4624a14f4daa/dynamic-none replayed from their tokens to the same invariant and step");
+    }
+
+    /// <summary>
+    /// Runs PCT on the toy guest for every priority order of the vCPUs and every set of d-1 change
+    /// points among the possible NextCpu choices, and compares each interleaving with the one
+    /// <see cref="ToyGuest.PctInterleaving"/> works out without the machine.
+    /// </summary>
+    public static (int Runs, int Agree, int Distinct, int BruteDistinct) PctAgainstBruteForce(int threads, int steps, int depth)
+    {
+        int runs = 0, agree = 0;
+        var seen = new HashSet<string>();
+        var predicted = new HashSet<string>();
+        int maxChoices = threads * steps;
+        foreach (var priorities in Permutations(Enumerable.Range(1, threads).ToArray()))
+            foreach (var changePoints in Subsets(maxChoices, depth - 1))
+            {
+                var expected = string.Join(",", ToyGuest.PctInterleaving(threads, steps, priorities, changePoints));
+                var guest = new ToyGuest(steps);
+                var oracle = new PctOracle(priorities, changePoints, DefaultOracle.Instance);
+                new Machine.Machine(new MachineConfig { Cpus = threads, TickNs = 1_000_000_000 }, oracle).Run(guest);
+                string actual = string.Join(",", guest.Order);
+                runs++;
+                if (actual == expected)
+                    agree++;
+                seen.Add(actual);
+                predicted.Add(expected);
+            }
+        return (runs, agree, seen.Count, predicted.Count);
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+        for (int i = 0; i < items.Length; i++)
+            foreach (var rest in Permutations(items.Where((_, j) => j != i).ToArray()))
+                yield return new[] { items[i] }.Concat(rest).ToArray();
+    }
+
+    // Every k-subset of 1..n.
+    private static IEnumerable<IReadOnlySet<int>> Subsets(int n, int k)
+    {
+        if (k == 0)
+        {
+            yield return new HashSet<int>();
+            yield break;
+        }
+        for (int first = 1; first <= n; first++)
+            foreach (var rest in Subsets(n, k - 1))
+                if (rest.All(x => x > first))
+                    yield return new HashSet<int>(rest.Append(first));
     }
 
     private static (long Schedules, int Distinct) DfsCount(int threads, int steps, int bound)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using XenPreempt.Machine;
 
 namespace XenPreempt.Harness.Exploration;
@@ -162,6 +163,9 @@ public sealed class RandomStrategy : IStrategy
 /// </summary>
 public sealed class PctStrategy : IStrategy
 {
+    /// <summary>vCPU ids a priority can be drawn for: the machine's limit (a NextCpu choice's candidate mask is 64 bits).</summary>
+    public const int MaxCpus = 64;
+
     private readonly int _depth;
     private readonly double _injection;
     private ulong _rng;
@@ -184,10 +188,19 @@ public sealed class PctStrategy : IStrategy
     {
         if (_oracle is not null)
             _longest = Math.Max(_longest, _oracle.NextCpuChoices);
+        // Distinct priorities: a random permutation of 1..64 over the vCPU ids (Fisher-Yates).
+        var priorities = new int[MaxCpus];
+        for (int i = 0; i < MaxCpus; i++)
+            priorities[i] = i + 1;
+        for (int i = MaxCpus - 1; i > 0; i--)
+        {
+            int j = (int)(NextRandom() % (ulong)(i + 1));
+            (priorities[i], priorities[j]) = (priorities[j], priorities[i]);
+        }
         var changePoints = new SortedSet<int>();
         while (changePoints.Count < _depth - 1 && changePoints.Count < _longest)
             changePoints.Add(1 + (int)(NextRandom() % (ulong)_longest));
-        _oracle = new PctOracle(NextRandom(), changePoints, _injection);
+        _oracle = new PctOracle(priorities, changePoints, new RandomOracle(NextRandom(), _injection));
         return true;
     }
 
@@ -198,44 +211,45 @@ public sealed class PctStrategy : IStrategy
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+}
 
-    private sealed class PctOracle : IChoiceOracle
+/// <summary>
+/// One PCT schedule: at each NextCpu choice the candidate vCPU with the highest priority steps; at
+/// the change points (counted in NextCpu choices from 1) the stepping vCPU drops below every other.
+/// Priorities belong to vCPU ids — the choice's candidates — never to option indexes, which shift
+/// whenever a vCPU halts. Every other choice is the data oracle's.
+/// </summary>
+public sealed class PctOracle : IChoiceOracle
+{
+    private readonly int[] _priority;
+    private readonly IReadOnlySet<int> _changePoints;
+    private readonly IChoiceOracle _data;
+    private int _lowest;
+
+    /// <param name="priorities">Priority of each vCPU id (index); distinct and positive, higher runs first.</param>
+    /// <param name="changePoints">NextCpu choice numbers (from 1) at which the stepping vCPU's priority drops.</param>
+    /// <param name="data">Decides every choice that is not a NextCpu.</param>
+    public PctOracle(IReadOnlyList<int> priorities, IReadOnlySet<int> changePoints, IChoiceOracle data)
     {
-        private readonly RandomOracle _random;
-        private readonly SortedSet<int> _changePoints;
-        private readonly Dictionary<int, int> _priority = new();
-        private int _lowest;
-        private readonly ulong _seed;
+        _priority = priorities.ToArray();
+        _changePoints = changePoints;
+        _data = data;
+    }
 
-        public PctOracle(ulong seed, SortedSet<int> changePoints, double injection)
-        {
-            _seed = seed;
-            _random = new RandomOracle(seed, injection);
-            _changePoints = changePoints;
-        }
+    public int NextCpuChoices { get; private set; }
 
-        public int NextCpuChoices { get; private set; }
-
-        public int Choose(in Choice choice)
-        {
-            if (choice.Kind != ChoiceKind.NextCpu)
-                return _random.Choose(choice);
-            NextCpuChoices++;
-            if (_changePoints.Contains(NextCpuChoices) && choice.Cpu >= 0)
-                _priority[choice.Cpu] = --_lowest; // the running vCPU drops below everyone
-            int best = 0;
-            for (int cpu = 0; cpu < choice.Options; cpu++)
-                if (Priority(cpu) > Priority(best))
-                    best = cpu;
-            return best;
-        }
-
-        private int Priority(int cpu)
-        {
-            if (!_priority.TryGetValue(cpu, out int p))
-                _priority[cpu] = p = 1000 + (int)((_seed >> (cpu * 7 % 56)) & 0x3FF);
-            return p;
-        }
+    public int Choose(in Choice choice)
+    {
+        if (choice.Kind != ChoiceKind.NextCpu)
+            return _data.Choose(choice);
+        NextCpuChoices++;
+        if (_changePoints.Contains(NextCpuChoices) && choice.Cpu >= 0)
+            _priority[choice.Cpu] = --_lowest; // the stepping vCPU drops below everyone
+        int best = 0;
+        for (int option = 1; option < choice.Options; option++)
+            if (_priority[choice.CpuOfOption(option)] > _priority[choice.CpuOfOption(best)])
+                best = option;
+        return best;
     }
 }
 

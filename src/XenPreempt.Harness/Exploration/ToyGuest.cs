@@ -51,6 +51,40 @@ public sealed class ToyGuest : IGuest
     public CpuView Describe(int cpu) => new("t" + cpu, "-", 0, false);
 
     /// <summary>
+    /// The interleaving PCT must give on this guest, worked out without the machine: thread 0 holds
+    /// the baton first; before every step the next thread is picked among those with steps left — a
+    /// NextCpu choice (counted from 1) only when more than one can step, where the highest priority
+    /// wins and, at a change point, the thread that stepped last first drops below every other.
+    /// Thread <c>t</c> runs on vCPU <c>t</c>, so <paramref name="priorities"/> is indexed by vCPU id.
+    /// </summary>
+    public static IReadOnlyList<int> PctInterleaving(int threads, int steps, IReadOnlyList<int> priorities, IReadOnlySet<int> changePoints)
+    {
+        var left = new int[threads];
+        Array.Fill(left, steps);
+        var priority = new int[threads];
+        for (int t = 0; t < threads; t++)
+            priority[t] = priorities[t];
+        int lowest = 0, current = 0, choices = 0;
+        var order = new List<int>();
+        while (order.Count < threads * steps)
+        {
+            int next = -1, ready = 0;
+            for (int t = 0; t < threads; t++)
+                if (left[t] > 0)
+                    ready++;
+            if (ready > 1 && changePoints.Contains(++choices))
+                priority[current] = --lowest;
+            for (int t = 0; t < threads; t++)
+                if (left[t] > 0 && (next < 0 || priority[t] > priority[next]))
+                    next = t;
+            left[next]--;
+            order.Add(next);
+            current = next;
+        }
+        return order;
+    }
+
+    /// <summary>
     /// Counts the interleavings of <paramref name="threads"/> threads of <paramref name="steps"/> steps
     /// with at most <paramref name="bound"/> preemptions, by enumeration. A preemption is switching
     /// away from a thread that still has steps (thread 0 is running at the start).

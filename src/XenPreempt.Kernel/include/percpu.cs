@@ -29,7 +29,8 @@ public sealed class PerCpu<T>
     /// </summary>
     internal readonly bool traced;
 
-    internal T[] area(LinuxGuest g)
+    /// <summary>The variable's storage in one guest, without tracing (the accessors below trace).</summary>
+    internal T[] slots(LinuxGuest g)
     {
         if (!g.percpu_areas.TryGetValue(this, out var a))
         {
@@ -38,6 +39,39 @@ public sealed class PerCpu<T>
             g.percpu_areas[this] = a = slots;
         }
         return (T[])a;
+    }
+
+    private PerCpuArea<T>? last_area;
+
+    /// <summary>
+    /// The per-CPU area as code that indexes it by CPU sees it (<c>per_cpu(var, cpu) = v</c>): a write
+    /// through it is traced like an accessor's, so no write of a traced variable escapes the event log.
+    /// </summary>
+    internal PerCpuArea<T> area(LinuxGuest g)
+    {
+        var a = last_area; // one reference read: a guest on another thread never sees a torn pair
+        if (a is null || !ReferenceEquals(a.guest, g))
+            last_area = a = new PerCpuArea<T>(this, g);
+        return a;
+    }
+}
+
+/// <summary>A per-CPU variable's slots in one guest, indexed by CPU; writes to a traced variable are traced.</summary>
+public sealed class PerCpuArea<T>
+{
+    internal PerCpuArea(PerCpu<T> var, LinuxGuest guest)
+    {
+        this.var = var;
+        this.guest = guest;
+    }
+
+    private readonly PerCpu<T> var;
+    internal readonly LinuxGuest guest;
+
+    public T this[int cpu]
+    {
+        get => var.slots(guest)[cpu];
+        set => Linux.store_percpu(var, guest, cpu, value, "per_cpu");
     }
 }
 
@@ -61,7 +95,7 @@ public static partial class Linux
     public static T per_cpu<T>(PerCpu<T> var, int cpu)
     {
         step("per_cpu");
-        return var.area(LinuxGuest.This)[cpu];
+        return var.slots(LinuxGuest.This)[cpu];
     }
 
     // Checked accessors: the caller promises preemption (or migration, or IRQs) is off.
@@ -85,7 +119,7 @@ public static partial class Linux
     public static T raw_cpu_read<T>(PerCpu<T> var)
     {
         step("raw_cpu_read:" + var.name);
-        return var.area(LinuxGuest.This)[raw_smp_processor_id()];
+        return var.slots(LinuxGuest.This)[raw_smp_processor_id()];
     }
 
     public static void raw_cpu_write<T>(PerCpu<T> var, T value) => raw_cpu_write(var, value, "raw_cpu_write");
@@ -102,31 +136,39 @@ public static partial class Linux
     private static void raw_cpu_write<T>(PerCpu<T> var, T value, string how)
     {
         step(write_site(var, value, how));
-        int cpu = raw_smp_processor_id();
-        var slots = var.area(LinuxGuest.This);
+        store_percpu(var, LinuxGuest.This, raw_smp_processor_id(), value, how);
+    }
+
+    /// <summary>Stores a slot; a change to a traced variable is a typed <see cref="PerCpuWrite"/> in the trace.</summary>
+    internal static void store_percpu<T>(PerCpu<T> var, LinuxGuest g, int cpu, T value, string how)
+    {
+        var slots = var.slots(g);
         T old = slots[cpu];
         slots[cpu] = value;
         if (var.traced && !System.Collections.Generic.EqualityComparer<T>.Default.Equals(old, value))
-            trace("percpu", $"{var.name}[cpu{cpu}] = {format(value)} ({how})");
+            g.machine.Trace.Record("percpu", $"{var.name}[cpu{cpu}] = {format(value)} ({how})", new PerCpuWrite(var.name, cpu, format(value), how));
     }
 
     private static T xchg_on_this_cpu<T>(PerCpu<T> var, T value, string how)
     {
         step(write_site(var, value, how));
         int cpu = raw_smp_processor_id();
-        var slots = var.area(LinuxGuest.This);
+        var slots = var.slots(LinuxGuest.This);
         T old = slots[cpu];
         slots[cpu] = value;
         if (var.traced)
-            trace("percpu", $"{var.name}[cpu{cpu}] = {format(value)} ({how}, was {format(old)})");
+            trace_write(var, cpu, value, $"{var.name}[cpu{cpu}] = {format(value)} ({how}, was {format(old)})", how);
         return old;
     }
 
     private static void add_on_this_cpu(PerCpu<int> var, int n, string how)
     {
         step(how + ":" + var.name);
-        var.area(LinuxGuest.This)[raw_smp_processor_id()] += n;
+        var.slots(LinuxGuest.This)[raw_smp_processor_id()] += n;
     }
+
+    private static void trace_write<T>(PerCpu<T> var, int cpu, T value, string detail, string how) =>
+        LinuxGuest.This.machine.Trace.Record("percpu", detail, new PerCpuWrite(var.name, cpu, format(value), how));
 
     private static string format<T>(T value) => value is bool b ? (b ? "1" : "0") : value?.ToString() ?? "null";
 

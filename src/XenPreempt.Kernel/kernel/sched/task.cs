@@ -70,18 +70,27 @@ public static partial class Linux
     public static void set_tsk_thread_flag(task_struct t, int flag)
     {
         step(flag == TIF_XEN_PREEMPTIBLE_HCALL ? HCALL_STATE_SITE + "1:set_thread_flag:TIF_XEN_PREEMPTIBLE_HCALL" : "set_thread_flag");
+        ulong old = t.flags;
         t.flags |= 1UL << flag;
-        if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
-            trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 1");
+        if (flag == TIF_XEN_PREEMPTIBLE_HCALL && t.flags != old)
+            trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), true);
     }
 
     public static void clear_tsk_thread_flag(task_struct t, int flag)
     {
         step(flag == TIF_XEN_PREEMPTIBLE_HCALL ? HCALL_STATE_SITE + "0:clear_thread_flag:TIF_XEN_PREEMPTIBLE_HCALL" : "clear_thread_flag");
+        ulong old = t.flags;
         t.flags &= ~(1UL << flag);
-        if (flag == TIF_XEN_PREEMPTIBLE_HCALL)
-            trace("tif", $"{t} TIF_XEN_PREEMPTIBLE_HCALL = 0");
+        if (flag == TIF_XEN_PREEMPTIBLE_HCALL && t.flags != old)
+            trace_flag(t, nameof(TIF_XEN_PREEMPTIBLE_HCALL), false);
     }
+
+    /// <summary>
+    /// A traced per-task flag changed: the line, and the typed <see cref="TaskFlagWrite"/> checkers follow.
+    /// Only changes are traced, as for a traced per-CPU variable: clearing a clear flag writes nothing.
+    /// </summary>
+    private static void trace_flag(task_struct t, string flag, bool value) =>
+        LinuxGuest.This.machine.Trace.Record("tif", $"{t} {flag} = {(value ? 1 : 0)}", new TaskFlagWrite(t.ToString(), flag, value));
 
     public static bool test_tsk_thread_flag(task_struct t, int flag) => (t.flags & (1UL << flag)) != 0;
 
