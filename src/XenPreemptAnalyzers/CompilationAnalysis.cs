@@ -155,10 +155,15 @@ internal sealed class CompilationAnalysis
         if (context.OwningSymbol is not IMethodSymbol method)
             return;
         _counters.OnBodySeen();
-        if (!_prefilter.MayCallRecognised(context.CodeBlock, context.CancellationToken) || KernelAttributes.IsExempt(method))
+        var passes = false;
+        AnalyzerGuard.Run("syntax pre-filter", context.CodeBlock, method, () =>
+            passes = _prefilter.MayCallRecognised(context.CodeBlock, context.CancellationToken) && !KernelAttributes.IsExempt(method));
+        if (!passes)
             return;
         _counters.OnOperationTreeRequested();
-        var root = BodyOperation(context.CodeBlock, context.SemanticModel, context.CancellationToken);
+        IOperation? root = null;
+        AnalyzerGuard.Run("operation tree", context.CodeBlock, method, () =>
+            root = BodyOperation(context.CodeBlock, context.SemanticModel, context.CancellationToken));
         if (root is null)
             return;
         var settings = SettingsFor(context.CodeBlock.SyntaxTree);
