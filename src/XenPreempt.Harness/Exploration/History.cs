@@ -66,7 +66,7 @@ public sealed record History(string Options, IReadOnlyList<string> Strategies, I
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("# Exploration history\n\n");
-        sb.Append("<!-- Written by `xen-harness explore --write-history docs/history.md`; `explore --check docs/history.md` compares a run with it. Do not edit by hand. -->\n\n");
+        sb.Append("<!-- Written by `xen-harness explore <the options below> --write-history <this file>`; `explore <the same options> --check <this file>` compares a run with it. Do not edit by hand. -->\n\n");
         sb.Append("What `xen-harness explore` finds with the options below: for every variant under every\n");
         sb.Append("configuration, the invariants each strategy breaks, each with the schedule at which it first broke\n");
         sb.Append("(`#n`). The budget is counted in schedules, not seconds, so the same command gives this table on any\n");
