@@ -47,14 +47,6 @@ public static class KnownDisagreements
             "(`cond_resched`, `might_resched`) on the hypercall preemption path is then never reported, an irq-exit one " +
             "(`irqentry_exit_cond_resched`) still is in none and voluntary. A change to `PreemptionModelFacts` and XPA0002's tests."),
 
-        new("DEBUG_PREEMPT's line comes from inside the region's begin helper",
-            new[] { "fdfd811ddde3" }, new[] { "lazy", "dynamic", "dynamic-key" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
-            "The `__this_cpu_write()` that prints \"BUG: using __this_cpu_write() in preemptible code\" is inside " +
-            "`xen_preemptible_hcall_begin()`/`_end()`. The analyzers recognise those by name as the region's operations and do not look " +
-            "into their bodies; XPA0001 fires at the very call (the same mistake, seen as the migration race), XPA0004 does not.",
-            "For a recognised begin/end with a body in the compilation, check its checked per-CPU accesses in the caller's context (the " +
-            "one-level see-through helpers already get), so XPA0004 reports the call in `privcmd_ioctl_hypercall` with the helper's access named."),
-
         new("Under lazy, the migration race needs an RT wake-up the scheduler model lacks",
             new[] { "june2023" }, new[] { "lazy" }, Discrepancy.StaticOnly, new[] { "XPA0001" },
             "XPA0001 is right: under lazy the task can be preempted between the begin and the hypercall. But a fair task's wake-up only " +
@@ -91,11 +83,12 @@ public static class KnownDisagreements
             "In a `[HypercallPreemptionPoint]` method, report XPA0001 at a reschedule reached while per-CPU preemptible-hypercall state may " +
             "still be set (not cleared on every path before it); the re-read/move-to-task fixes apply unchanged."),
 
-        new("Mutant `injected-preemption`: a raw reschedule on the callback's generic branch",
-            new[] { "ours~injected-preemption" }, new[] { "none", "voluntary", "dynamic", "dynamic-key" }, Discrepancy.DynamicOnly, new[] { "model-fidelity" },
-            "XPA0003 exempts the whole `[HypercallPreemptionPoint]` method, but the mutant's raw call is on the `else` branch, where the " +
-            "task is not in a preemptible hypercall: every upcall preempts, whatever `preempt=` says.",
-            "Make XPA0003 path-sensitive as XPA0002 is: inside a preemption-point method, a raw reschedule reached only when the " +
-            "hypercall state is known clear is on a generic path."),
+        new("Mutant `injected-preemption` in a static none/voluntary build: XPA0003 has nothing to compare there",
+            new[] { "ours~injected-preemption" }, Static, Discrepancy.DynamicOnly, new[] { "model-fidelity" },
+            "XPA0003 follows the upcall path by path and reports the mutant's raw call on the `else` branch in dynamic builds. In a " +
+            "static none or voluntary build there is no patchable twin whose mode the raw call overrides (the rule's premise), so it is " +
+            "silent, while the runtime sees every upcall preempt a task the model says must not be preempted.",
+            "A separate finding for static none/voluntary: a reschedule reached on a path proven off the hypercall path in a " +
+            "`[HypercallPreemptionPoint]` method preempts where the model forbids it, whatever the variant (XPA0003's path sensitivity is in place)."),
     };
 }
