@@ -75,14 +75,6 @@ public static class KnownDisagreements
             "An entry-context fact \"may interrupt atomic context\" for `[IrqContext]` methods: XPA0006 on a voluntary reschedule reached " +
             "from such an entry unless it is guarded by `preempt_count() == 0` (the 2020 stable fix, which XPA0006's guard fix already writes)."),
 
-        new("Mutant `no-clear`: a hand-off that reschedules without clearing per-CPU state",
-            new[] { "ours~no-clear" }, Static, Discrepancy.DynamicOnly, new[] { "flag-owner", "model-fidelity" },
-            "Under none and voluntary the upcall's reschedule is the only point where the task can be switched, and XPA0001 treats the " +
-            "upcall's reschedule as the hand-off: it recognises the clear → reschedule → restore pattern when present but does not report " +
-            "its absence. The state set with `raw_cpu_write` stays on the old CPU. In preemptible builds XPA0001 fires on this mutant.",
-            "In a `[HypercallPreemptionPoint]` method, report XPA0001 at a reschedule reached while per-CPU preemptible-hypercall state may " +
-            "still be set (not cleared on every path before it); the re-read/move-to-task fixes apply unchanged."),
-
         new("Mutant `injected-preemption` in a static none/voluntary build: XPA0003 has nothing to compare there",
             new[] { "ours~injected-preemption" }, Static, Discrepancy.DynamicOnly, new[] { "model-fidelity" },
             "XPA0003 follows the upcall path by path and reports the mutant's raw call on the `else` branch in dynamic builds. In a " +
