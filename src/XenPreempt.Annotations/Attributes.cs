@@ -29,6 +29,21 @@ public sealed class DisablesPreemptionAttribute : Attribute { }
 [AttributeUsage(AttributeTargets.Method, Inherited = false)]
 public sealed class EnablesPreemptionAttribute : Attribute { }
 
+/// <summary>
+/// The method disables preemption one level only when it returns <see cref="WhenReturns"/> (a trylock-style
+/// conditional acquire: Clang's <c>TRY_ACQUIRE</c>, sparse's <c>__cond_acquires</c>). Callers are balanced on
+/// the branch where the result says it disabled; the method's own body is checked against that contract.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class ConditionallyDisablesPreemptionAttribute : Attribute
+{
+    /// <param name="whenReturns">The return value that means preemption was disabled.</param>
+    public ConditionallyDisablesPreemptionAttribute(bool whenReturns = true) => WhenReturns = whenReturns;
+
+    /// <summary>The return value that means preemption was disabled.</summary>
+    public bool WhenReturns { get; }
+}
+
 /// <summary>The field or type is per-CPU storage (<c>DEFINE_PER_CPU</c>); each CPU has its own slot.</summary>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
 public sealed class PerCpuAttribute : Attribute { }

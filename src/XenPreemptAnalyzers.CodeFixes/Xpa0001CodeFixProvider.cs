@@ -48,7 +48,7 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         await base.RegisterCodeFixesAsync(context).ConfigureAwait(false);
-        var regions = context.Diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region").ToList();
+        var regions = context.Diagnostics.Where(d => DiagnosticProperties.Read<CachedValueFinding>(d, DiagnosticProperties.Finding) == CachedValueFinding.Region).ToList();
         if (regions.Count == 0)
             return;
         var document = context.Document;
@@ -119,7 +119,7 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
             var solution = fixAllContext.Solution;
             var variables = new List<ISymbol>();
             var seen = new HashSet<(string?, int)>();
-            foreach (var diagnostic in diagnostics.Where(d => Property(d, DiagnosticProperties.Finding) == "Region")
+            foreach (var diagnostic in diagnostics.Where(d => DiagnosticProperties.Read<CachedValueFinding>(d, DiagnosticProperties.Finding) == CachedValueFinding.Region)
                 .OrderBy(d => d.Location.SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start))
             {
                 if (solution.GetDocument(diagnostic.Location.SourceTree) is not { } document
@@ -184,7 +184,7 @@ public sealed class Xpa0001CodeFixProvider : PreemptCodeFixProvider
 
     private static (StatementSyntax Statement, string Local, string From)? Target(SemanticModel model, SyntaxNode root, Diagnostic diagnostic)
     {
-        if (Property(diagnostic, DiagnosticProperties.Finding) != "CachedValue"
+        if (DiagnosticProperties.Read<CachedValueFinding>(diagnostic, DiagnosticProperties.Finding) != CachedValueFinding.CachedValue
             || Property(diagnostic, DiagnosticProperties.CachedLocal) is not { Length: > 0 } local
             || Property(diagnostic, DiagnosticProperties.CachedFrom) is not { Length: > 0 } from
             || NodeAt(root, diagnostic) is not IdentifierNameSyntax use

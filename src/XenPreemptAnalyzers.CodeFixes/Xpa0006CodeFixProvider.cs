@@ -27,11 +27,11 @@ public sealed class Xpa0006CodeFixProvider : PreemptCodeFixProvider
         if (NodeAt(root, diagnostic)?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } invocation
             || KernelNames.ContainingStatement(invocation) is not { } statement)
             yield break;
-        var because = Property(diagnostic, DiagnosticProperties.AtomicBecause);
-        if (because == "Irqs"
+        var because = DiagnosticProperties.Read<AtomicCause>(diagnostic, DiagnosticProperties.AtomicBecause);
+        if (because == AtomicCause.Irqs
             && KernelNames.Find(model, statement.SpanStart, "local_irq_enable").Found && KernelNames.Find(model, statement.SpanStart, "local_irq_disable").Found)
             yield return new FixOffer("Bracket the statement with 'local_irq_enable()' and 'local_irq_disable()'", BracketWithIrqEnable);
-        if (because == "Preemption" && statement is ExpressionStatementSyntax { Expression: var expression } && expression == invocation
+        if (because == AtomicCause.Preemption && statement is ExpressionStatementSyntax { Expression: var expression } && expression == invocation
             && KernelNames.Find(model, statement.SpanStart, "preempt_count").Found)
             yield return new FixOffer("Call it only when 'preempt_count() == 0'", GuardWithPreemptCount);
     }

@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis;
 
 namespace XenPreemptAnalyzers;
 
-/// <summary>The rule ids (DESIGN §3). Stable: never reuse or renumber.</summary>
+/// <summary>The rule ids (docs/rules/, one page each). Stable: never reuse or renumber.</summary>
 public static class DiagnosticIds
 {
     public const string PerCpuStateAcrossPreemption = "XPA0001";
@@ -52,6 +52,46 @@ public static class DiagnosticProperties
 
     /// <summary>All: the preemption model the analysis ran under.</summary>
     public const string PreemptionModel = "PreemptionModel";
+
+    /// <summary>The property's value as one of the typed values of its key (<see cref="CachedValueFinding"/>, …), or null.</summary>
+    public static TValue? Read<TValue>(Diagnostic diagnostic, string key) where TValue : struct, System.Enum =>
+        diagnostic.Properties.TryGetValue(key, out var text) && text is not null && System.Enum.TryParse<TValue>(text, out var value)
+            && System.Enum.IsDefined(typeof(TValue), value)
+            ? value
+            : null;
+
+    /// <summary>Writes a typed value under its key: the one spelling rules and code fixes share.</summary>
+    public static string Write<TValue>(TValue value) where TValue : struct, System.Enum => value.ToString();
+}
+
+/// <summary>XPA0001's two findings (<see cref="DiagnosticProperties.Finding"/>).</summary>
+public enum CachedValueFinding
+{
+    /// <summary>(a) the per-CPU state a preemptible-hypercall region begin sets.</summary>
+    Region,
+
+    /// <summary>(b) a per-CPU value or CPU id cached in a local.</summary>
+    CachedValue,
+
+    /// <summary>(a) seen in the upcall: a hand-off that reschedules with the per-CPU state still set (no clear before it).</summary>
+    HandOffWithoutClear,
+}
+
+/// <summary>What XPA0005 found unbalanced (<see cref="DiagnosticProperties.Imbalance"/>).</summary>
+public enum ContextImbalance
+{
+    Preemption,
+    Migration,
+    Irqs,
+    HypercallRegion,
+}
+
+/// <summary>What makes XPA0006's context atomic (<see cref="DiagnosticProperties.AtomicBecause"/>).</summary>
+public enum AtomicCause
+{
+    Irqs,
+    Preemption,
+    IrqsAndPreemption,
 }
 
 /// <summary>All descriptors, in one place. Help links point to docs/rules/&lt;ID&gt;.md.</summary>

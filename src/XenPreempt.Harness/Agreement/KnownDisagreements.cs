@@ -36,14 +36,6 @@ public static class KnownDisagreements
             "`!CONFIG_PREEMPTION || CONFIG_PREEMPT_DYNAMIC`, the June 2023 proposal's first change). Its result is the june2023 variant, " +
             "where XPA0001 fires and the move-to-task fix then gives our fix: a two-step chain the agreement rows would show."),
 
-        new("DEBUG_PREEMPT's line comes from inside the region's helper (the June 2023 patch without its item 3)",
-            new[] { "june2023~without-item3" }, new[] { "dynamic" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
-            "The `__this_cpu_write()` that prints \"BUG: using __this_cpu_write() in preemptible code\" is inside " +
-            "`xen_preemptible_hcall_set()`, called by the recognised begin helper. The analyzers recognise the begin by name as the " +
-            "region's operation and do not look into its body; XPA0001 fires at the very call (the same mistake, seen as the migration " +
-            "race), XPA0004 does not. (No shipped variant prints the line under a build it met: only this draft does.)",
-            "For a recognised begin/end with a body in the compilation, check its checked per-CPU accesses in the caller's context (the " +
-            "one-level see-through helpers already get), so XPA0004 reports the call in `privcmd_ioctl_hypercall` with the helper's access named."),
 
         new("After 7dadeaa6e851 (v7.0) only full and lazy exist; the analyzers' dynamic model still has none and voluntary",
             new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { "XPA0002" },
@@ -75,19 +67,12 @@ public static class KnownDisagreements
             "Nothing in the analyzers: the rule reports a real hazard. The disagreement would close if a route appeared (a traceable " +
             "helper, a new entry path), which the harness would then model; or if the state moved to the task (our fix)."),
 
-        new("Mutant `no-clear`: a hand-off that reschedules without clearing per-CPU state",
-            new[] { "ours~no-clear" }, Static, Discrepancy.DynamicOnly, new[] { "flag-owner", "model-fidelity" },
-            "Under none and voluntary the upcall's reschedule is the only point where the task can be switched, and XPA0001 treats the " +
-            "upcall's reschedule as the hand-off: it recognises the clear → reschedule → restore pattern when present but does not report " +
-            "its absence. The state set with `raw_cpu_write` stays on the old CPU. In preemptible builds XPA0001 fires on this mutant.",
-            "In a `[HypercallPreemptionPoint]` method, report XPA0001 at a reschedule reached while per-CPU preemptible-hypercall state may " +
-            "still be set (not cleared on every path before it); the re-read/move-to-task fixes apply unchanged."),
-
-        new("Mutant `injected-preemption`: a raw reschedule on the callback's generic branch",
-            new[] { "ours~injected-preemption" }, new[] { "none", "voluntary", "dynamic", "dynamic-key" }, Discrepancy.DynamicOnly, new[] { "model-fidelity" },
-            "XPA0003 exempts the whole `[HypercallPreemptionPoint]` method, but the mutant's raw call is on the `else` branch, where the " +
-            "task is not in a preemptible hypercall: every upcall preempts, whatever `preempt=` says.",
-            "Make XPA0003 path-sensitive as XPA0002 is: inside a preemption-point method, a raw reschedule reached only when the " +
-            "hypercall state is known clear is on a generic path."),
+        new("Mutant `injected-preemption` in a static none/voluntary build: XPA0003 has nothing to compare there",
+            new[] { "ours~injected-preemption" }, Static, Discrepancy.DynamicOnly, new[] { "model-fidelity" },
+            "XPA0003 follows the upcall path by path and reports the mutant's raw call on the `else` branch in dynamic builds. In a " +
+            "static none or voluntary build there is no patchable twin whose mode the raw call overrides (the rule's premise), so it is " +
+            "silent, while the runtime sees every upcall preempt a task the model says must not be preempted.",
+            "A separate finding for static none/voluntary: a reschedule reached on a path proven off the hypercall path in a " +
+            "`[HypercallPreemptionPoint]` method preempts where the model forbids it, whatever the variant (XPA0003's path sensitivity is in place)."),
     };
 }

@@ -41,11 +41,13 @@ internal static class xen_fdfd811ddde3
         var hypercall = copy_from_user(udata);
         if (hypercall is null)
             return -EFAULT;
+#pragma warning disable XPA0004 // fdfd811ddde3: begin/end's __this_cpu_write in preemptible code, DEBUG_PREEMPT's "BUG: using __this_cpu_write() in preemptible code"
 #pragma warning disable XPA0001 // fdfd811ddde3 (v3.19): per-CPU xen_in_preemptible_hcall set with preemption on; guarded by CONFIG_PREEMPT, so compiled into PREEMPT_DYNAMIC kernels
         xen_preemptible_hcall_begin();
 #pragma warning restore XPA0001
         long ret = privcmd_call(hypercall.op, hypercall.arg0, hypercall.arg1, hypercall.arg2, hypercall.arg3, hypercall.arg4);
         xen_preemptible_hcall_end();
+#pragma warning restore XPA0004
         return ret;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using XenPreemptAnalyzers.Recognition;
 
@@ -15,6 +16,8 @@ internal static class BranchRefinement
     public static ContextState? Refine(ContextState state, IOperation condition, bool value, PreemptFlowEngine engine)
     {
         condition = PreemptFlowEngine.Unwrap(condition);
+        if (condition.ConstantValue is { HasValue: true, Value: bool constant })
+            return constant == value ? state : null; // while (true): the side a constant never takes
         switch (condition)
         {
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
@@ -23,15 +26,37 @@ internal static class BranchRefinement
                 return RefinePreemptCount(state, zero: equalsZero == value);
             case IInvocationOperation call:
                 return RefineByQuery(state, call, value, engine);
+            case IIsNullOperation isNull when value && IsScopeGuard(isNull.Operand, engine):
+                return null; // using's null check of a guard it created: its constructor ran, so it is not null
             case ILocalReferenceOperation or IParameterReferenceOperation when TestedVariable(condition) is { } variable:
                 if (state.ConditionValue(variable) is { } known && known != value)
                     return null; // the other side of an earlier test of the same variable
                 state = state.WithCondition(variable, value);
+                if (condition is ILocalReferenceOperation { Local: var local } && state.FactFor(local) is { Kind: LocalKind.ConditionalAcquire } pending)
+                    state = ResolveConditionalAcquire(state.WithFact(local, null), (IInvocationOperation)pending.Source, value, engine);
                 break;
         }
-        if (value && IsHypercallStateTest(condition, state, engine))
-            return state with { OnHypercallReschedulePath = true };
+        if (IsHypercallStateTest(condition, state, engine))
+            return OnHypercallPath(state, value, ReadsPerCpuState(condition, state, engine) ? condition : null);
         return state;
+    }
+
+    /// <summary>A resource whose <c>Dispose</c> is recognised (a scope guard): the graph's null check before disposing it.</summary>
+    private static bool IsScopeGuard(IOperation resource, PreemptFlowEngine engine)
+    {
+        if (PreemptFlowEngine.Unwrap(resource).Type is not INamedTypeSymbol { TypeKind: TypeKind.Class } type)
+            return false;
+        foreach (var contract in type.AllInterfaces)
+        {
+            if (contract.SpecialType != SpecialType.System_IDisposable)
+                continue;
+            foreach (var dispose in contract.GetMembers(nameof(System.IDisposable.Dispose)))
+            {
+                if (type.FindImplementationForInterfaceMember(dispose) is IMethodSymbol implementation && !engine.Classify(implementation).IsNone)
+                    return true;
+            }
+        }
+        return false;
     }
 
     private static ISymbol? TestedVariable(IOperation condition) => condition switch
@@ -41,10 +66,39 @@ internal static class BranchRefinement
         _ => null,
     };
 
+    /// <summary>
+    /// The side where the preemptible-hypercall state is set is the hypercall-reschedule path; the side where it is
+    /// known clear is a generic path, even inside a <c>[HypercallPreemptionPoint]</c> (the upcall's <c>else</c>).
+    /// </summary>
+    private static ContextState OnHypercallPath(ContextState state, bool stateIsSet, IOperation? perCpuTest) => state with
+    {
+        OnHypercallReschedulePath = stateIsSet,
+        PerCpuHypercallStateSetBy = stateIsSet ? perCpuTest ?? state.PerCpuHypercallStateSetBy : null,
+    };
+
+    /// <summary>
+    /// Does this test read the state where it lives per-CPU and uncleared: a per-CPU accessor's read of it, a local
+    /// that holds such a read (not the handed-off value), or a port's test helper whose body uses no per-task member?
+    /// </summary>
+    private static bool ReadsPerCpuState(IOperation condition, ContextState state, PreemptFlowEngine engine) => condition switch
+    {
+        ILocalReferenceOperation local => state.FactFor(local.Local) is { IsHypercallState: true, Kind: LocalKind.PerCpuValue },
+        IInvocationOperation call => engine.ReadsPerCpuHypercallState(call),
+        _ => false,
+    };
+
+    /// <summary><c>if (preempt_trylock())</c>: a conditional acquire disabled preemption on the side its contract names.</summary>
+    private static ContextState ResolveConditionalAcquire(ContextState state, IInvocationOperation call, bool value, PreemptFlowEngine engine) =>
+        engine.Classify(call).DisablesPreemptionWhenReturns == value ? state with { Preempt = state.Preempt.Increment() } : state;
+
     private static ContextState? RefineByQuery(ContextState state, IInvocationOperation call, bool value, PreemptFlowEngine engine)
     {
-        if (value && (engine.IsHypercallStateRead(call) || IsPerTaskHypercallTest(call)))
-            return state with { OnHypercallReschedulePath = true };
+        if (engine.Classify(call).DisablesPreemptionWhenReturns is not null)
+            return ResolveConditionalAcquire(state, call, value, engine);
+        if (engine.IsHypercallStateRead(call))
+            return OnHypercallPath(state, value, ReadsPerCpuState(call, state, engine) ? call : null);
+        if (IsPerTaskHypercallTest(call))
+            return OnHypercallPath(state, value, perCpuTest: null);
         switch (engine.Classify(call).Query)
         {
             case ContextQuery.IrqsDisabled:
@@ -52,6 +106,9 @@ internal static class BranchRefinement
                 return state.Irq != IrqState.Unknown && state.Irq != irq ? null : Learn(state, irq);
             case ContextQuery.Preemptible when value:
                 return state.IsProvenAtomic ? null : Learn(state, IrqState.On) with { Preempt = state.Preempt.AssertZero() };
+            case ContextQuery.Preemptible:
+                // preemptible() is preempt_count() == 0 && !irqs_disabled() (include/linux/preempt.h): false needs one of them.
+                return state.Preempt.IsZero && state.Irq == IrqState.On ? null : state;
             default:
                 return state;
         }
@@ -90,7 +147,7 @@ internal static class BranchRefinement
     private static bool IsHypercallStateTest(IOperation condition, ContextState state, PreemptFlowEngine engine) => condition switch
     {
         ILocalReferenceOperation local => state.FactFor(local.Local) is { IsHypercallState: true },
-        IInvocationOperation call => engine.IsHypercallStateRead(call),
+        IInvocationOperation call => engine.IsHypercallStateRead(call) || IsPerTaskHypercallTest(call),
         _ => PreemptFlowEngine.IsHypercallStateName(condition) || IsPerTaskHypercallTest(condition),
     };
 

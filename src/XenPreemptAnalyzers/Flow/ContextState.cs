@@ -18,8 +18,8 @@ internal enum RegionPhase : byte
     AfterHypercall,
 }
 
-/// <summary>What a local holds, for XPA0001 (b) and for recognising tests of the hypercall state.</summary>
-internal enum LocalKind : byte { PerCpuValue, CpuId, HypercallStateHandOff }
+/// <summary>What a local holds: a per-CPU value or CPU id that may go stale, the handed-off hypercall state, or a pending conditional acquire.</summary>
+internal enum LocalKind : byte { PerCpuValue, CpuId, HypercallStateHandOff, ConditionalAcquire }
 
 /// <summary>
 /// A per-CPU fact about one local on one path: what it holds, where it came from, whether it was
@@ -69,23 +69,32 @@ internal sealed record ContextState
 
     /// <summary>
     /// The IRQ state this path proves the method was entered with, when the entry state was unknown and a
-    /// test (<c>irqs_disabled()</c>, <c>preemptible()</c>) before any IRQ change told it. For XPA0005: a path
-    /// that learned "entered with IRQs off" and leaves them off is balanced.
+    /// test (<c>irqs_disabled()</c>, <c>preemptible()</c>) before any IRQ change told it: a path that learned
+    /// "entered with IRQs off" and leaves them off is balanced.
     /// </summary>
     public IrqState EntryIrq { get; init; }
     public RegionPhase Region { get; init; }
     public IOperation? RegionBegin { get; init; }
 
-    /// <summary>Region begins minus ends since entry, for XPA0005.</summary>
+    /// <summary>Region begins minus ends since entry (the region's balance).</summary>
     public int RegionDelta { get; init; }
 
     /// <summary>Reached only when the preemptible-hypercall state is set (or in a <c>[HypercallPreemptionPoint]</c>).</summary>
     public bool OnHypercallReschedulePath { get; init; }
 
+    /// <summary>
+    /// A test on this path found per-CPU preemptible-hypercall state set, and nothing has cleared it since: a reschedule
+    /// here switches the task with the state left on this CPU (the hand-off clears it first). Null while no test did.
+    /// </summary>
+    public IOperation? PerCpuHypercallStateSetBy { get; init; }
+
     /// <summary>Facts about locals, sorted by the local's declaration position.</summary>
     public ImmutableArray<LocalFact> Locals { get; init; } = ImmutableArray<LocalFact>.Empty;
 
     public Continuation Continuation { get; init; } = Continuation.Nothing;
+
+    /// <summary>The path called something that never returns: it ends here, and nothing after it is reached.</summary>
+    public bool Ended { get; init; }
 
     /// <summary>
     /// Boolean locals and parameters tested on this path, with the outcome: <c>if (b) preempt_disable(); …
@@ -162,7 +171,8 @@ internal sealed record ContextState
         other is not null
         && Preempt.Equals(other.Preempt) && Migrate.Equals(other.Migrate) && Irq == other.Irq && IrqSaved == other.IrqSaved && EntryIrq == other.EntryIrq
         && Region == other.Region && RegionBegin == other.RegionBegin && RegionDelta == other.RegionDelta
-        && OnHypercallReschedulePath == other.OnHypercallReschedulePath && Continuation == other.Continuation
+        && OnHypercallReschedulePath == other.OnHypercallReschedulePath && Continuation == other.Continuation && Ended == other.Ended
+        && PerCpuHypercallStateSetBy == other.PerCpuHypercallStateSetBy
         && Locals.SequenceEqual(other.Locals)
         && Conditions.Length == other.Conditions.Length
         && Conditions.All(c => other.ConditionValue(c.Variable) == c.Value);

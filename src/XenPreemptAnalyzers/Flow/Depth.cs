@@ -4,7 +4,7 @@ namespace XenPreemptAnalyzers.Flow;
 
 /// <summary>
 /// A nesting count (preemption or migration disabled) as two facts: the change since method entry, for
-/// balance (XPA0005), and the absolute count, for context proofs (XPA0004/XPA0006). Both are capped so
+/// balance, and the absolute count, for proofs of context (preemptible or atomic). Both are capped so
 /// that loops reach a fixpoint: past <see cref="Cap"/> the change is "lost" and the count "at least one".
 /// </summary>
 internal readonly struct Depth : IEquatable<Depth>
@@ -59,7 +59,7 @@ internal readonly struct Depth : IEquatable<Depth>
         var count = _count switch
         {
             UnknownCount or AtLeastOne => UnknownCount,
-            0 => (sbyte)0, // an underflow; XPA0005 sees it through the change since entry
+            0 => (sbyte)0, // an underflow; the change since entry shows it
             >= Cap => AtLeastOne,
             _ => (sbyte)(_count - 1),
         };

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.FlowAnalysis;
 
 namespace XenPreemptAnalyzers.Flow;
 
-/// <summary>Where a path leaves a method, for XPA0005: the <c>return</c> or <c>throw</c>, else the closing brace.</summary>
+/// <summary>Where a path leaves a method: the <c>return</c> or <c>throw</c>, else the closing brace.</summary>
 internal static class ExitSites
 {
     public static Location For(ControlFlowBranch branch, ControlFlowGraph graph)

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -16,8 +15,8 @@ internal sealed record StaleUse(ILocalReferenceOperation Use, LocalFact Fact);
 /// <summary>A point inside a preemptible-hypercall region begun at <paramref name="Begin"/> where the task may be switched.</summary>
 internal sealed record RegionCrossing(IOperation Begin, IOperation Point, bool Involuntary);
 
-/// <summary>A path leaving the method at <paramref name="Site"/> with context <paramref name="State"/>.</summary>
-internal sealed record MethodExit(Location Site, ContextState State);
+/// <summary>A path leaving the method at <paramref name="Site"/> with context <paramref name="State"/>, returning <paramref name="Returned"/> (if a value).</summary>
+internal sealed record MethodExit(Location Site, ContextState State, IOperation? Returned);
 
 /// <summary>
 /// What the flow engine proved for one graph (a method body, a local function or a lambda). The rules
@@ -30,7 +29,7 @@ internal sealed class FlowResult
     private readonly List<CallSite> _calls = new();
     private readonly HashSet<StaleUse> _staleUses = new();
     private readonly HashSet<RegionCrossing> _crossings = new();
-    private readonly HashSet<(Location, ContextState)> _exits = new();
+    private readonly HashSet<(Location, ContextState, IOperation?)> _exits = new();
 
     public FlowResult(ControlFlowGraph graph, IMethodSymbol? method, AnalyzerSettings settings, ContextState entry, CallEffect ownEffect)
     {
@@ -52,8 +51,11 @@ internal sealed class FlowResult
 
     public ContextState Entry { get; }
 
-    /// <summary>What this method itself is recognised as (its acquire/release contract for XPA0005).</summary>
+    /// <summary>What this method itself is recognised as (its acquire/release contract).</summary>
     public CallEffect OwnEffect { get; }
+
+    /// <summary>The graph is the body of a context primitive (a port's own <c>preempt_enable</c>, or a configured one): it changes the modelled state directly.</summary>
+    public bool ImplementsContextPrimitive { get; internal set; }
 
     /// <summary>Set when the path set grew past its bound somewhere; such a result reports nothing.</summary>
     public bool IsImprecise { get; internal set; }
@@ -71,8 +73,8 @@ internal sealed class FlowResult
     {
         get
         {
-            foreach (var (site, state) in _exits)
-                yield return new MethodExit(site, state);
+            foreach (var (site, state, returned) in _exits)
+                yield return new MethodExit(site, state, returned);
         }
     }
 
@@ -94,16 +96,6 @@ internal sealed class FlowResult
     internal void RecordCrossing(IOperation begin, IOperation point, bool involuntary) =>
         _crossings.Add(new RegionCrossing(begin, point, involuntary));
 
-    internal void RecordExit(Location site, ContextState state) => _exits.Add((site, state with { Continuation = Continuation.Nothing }));
-
-    internal void ForgetObservations()
-    {
-        _callIndex.Clear();
-        _calls.Clear();
-        _staleUses.Clear();
-        _crossings.Clear();
-        _exits.Clear();
-    }
-
-    public static ImmutableArray<FlowResult> Empty => ImmutableArray<FlowResult>.Empty;
+    internal void RecordExit(Location site, ContextState state, IOperation? returned = null) =>
+        _exits.Add((site, state with { Continuation = Continuation.Nothing }, returned));
 }

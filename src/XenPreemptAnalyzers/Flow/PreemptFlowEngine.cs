@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -40,7 +41,10 @@ internal sealed class PreemptFlowEngine
         _settings = settings;
         _cancellationToken = cancellationToken;
         var ownEffect = method is null ? CallEffect.None : classifier.Classify(method, settings);
-        _result = new FlowResult(graph, method, settings, EntryContext.For(method), ownEffect);
+        _result = new FlowResult(graph, method, settings, EntryContext.For(method), ownEffect)
+        {
+            ImplementsContextPrimitive = method is not null && CallClassifier.IsContextPrimitive(method, settings),
+        };
         _inputs = new StateSet[graph.Blocks.Length];
         for (var i = 0; i < _inputs.Length; i++)
             _inputs[i] = new StateSet();
@@ -125,12 +129,19 @@ internal sealed class PreemptFlowEngine
         {
             var state = entryState;
             foreach (var operation in block.Operations)
+            {
                 state = Walk(operation, state);
-            if (block.BranchValue is { } branchValue)
+                if (state.Ended)
+                    break;
+            }
+            if (block.BranchValue is { } branchValue && !state.Ended)
                 state = Walk(branchValue, state);
 
-            SeedExceptionHandlers(block, entryState, changed);
-            SeedExceptionHandlers(block, state, changed);
+            SeedExceptionHandlers(block, entryState, atTryEntry: true, changed);
+            if (state.Ended)
+                continue; // a call that never returns: no exit, no successor
+            if (IsThrow(block))
+                SeedExceptionHandlers(block, state, atTryEntry: false, changed);
             Route(block, state, changed);
         }
         return changed;
@@ -207,11 +218,17 @@ internal sealed class PreemptFlowEngine
         if (destination.Kind == BasicBlockKind.Exit)
         {
             if (_recording)
-                _result.RecordExit(ExitSites.For(branch, _graph), state);
+                _result.RecordExit(ExitSites.For(branch, _graph), state, ReturnedValue(branch));
             return;
         }
         Enqueue(destination.Ordinal, state, changed);
     }
+
+    /// <summary>The value a <c>return expr;</c> (or an expression body) hands back on this branch to the exit.</summary>
+    private static IOperation? ReturnedValue(ControlFlowBranch branch) =>
+        branch.Source.ConditionKind == ControlFlowConditionKind.None && branch.Semantics is ControlFlowBranchSemantics.Regular or ControlFlowBranchSemantics.Return
+            ? branch.Source.BranchValue
+            : null;
 
     private void Enqueue(int ordinal, ContextState state, HashSet<int> changed)
     {
@@ -221,15 +238,22 @@ internal sealed class PreemptFlowEngine
             changed.Add(ordinal);
     }
 
+    private static bool IsThrow(BasicBlock block) =>
+        block.FallThroughSuccessor?.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow;
+
     /// <summary>
-    /// Exceptions are not CFG edges: a state seen in a try block may reach its catch handlers, and its
-    /// finally regions on the way out (after which the exception propagates and the path is dropped).
+    /// Exceptions are not CFG edges, and kernel control flow has none: a call that throws midway is not modelled
+    /// (as in sparse and Clang's context analysis). A try's handlers (catch, and finally on the way out, after which
+    /// the exception propagates and the path is dropped) are entered with the context the try was entered with, and
+    /// with that of each <c>throw</c> inside it (docs/design.md, "Exceptions").
     /// </summary>
-    private void SeedExceptionHandlers(BasicBlock block, ContextState state, HashSet<int> changed)
+    private void SeedExceptionHandlers(BasicBlock block, ContextState state, bool atTryEntry, HashSet<int> changed)
     {
         foreach (var region in EnclosingRegions(block))
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryStatement)
+                continue;
+            if (atTryEntry && region.FirstBlockOrdinal != block.Ordinal)
                 continue;
             foreach (var handler in tryStatement.NestedRegions.Skip(1))
             {
@@ -296,7 +320,9 @@ internal sealed class PreemptFlowEngine
                 return state; // a lambda body is its own graph
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment:
                 state = Walk(assignment.Value, state);
-                return AssignLocal(target.Local, assignment.Value, state).WithoutCondition(target.Local);
+                state = AssignLocal(target.Local, assignment.Value, state).WithoutCondition(target.Local);
+                // bool taken = false; … taken = true;: a flag set with a constant is a tested variable whose value is known.
+                return assignment.Value.ConstantValue is { HasValue: true, Value: bool known } ? state.WithCondition(target.Local, known) : state;
             case IAssignmentOperation { Target: IParameterReferenceOperation parameter } assignment:
                 state = Walk(assignment.Value, state);
                 return state.WithoutCondition(parameter.Parameter);
@@ -311,27 +337,141 @@ internal sealed class PreemptFlowEngine
         return operation switch
         {
             IInvocationOperation invocation => ApplyCall(invocation, state),
+            IObjectCreationOperation { Constructor: { } constructor } creation => ApplyConstructor(creation, constructor, state),
+            IInvalidOperation { Syntax: InvocationExpressionSyntax } invalid => ApplyUnboundCall(invalid, state),
             ILocalReferenceOperation { IsDeclaration: false } read => ReadLocal(read, state),
             _ => state,
         };
     }
 
-    internal CallEffect Classify(IInvocationOperation invocation) => _classifier.Classify(invocation.TargetMethod, _settings);
+    internal CallEffect Classify(IMethodSymbol method) => _classifier.Classify(method, _settings);
+
+    internal CallEffect Classify(IInvocationOperation invocation) => _classifier.Classify(DisposeImplementation(invocation) ?? invocation.TargetMethod, _settings);
+
+    /// <summary>
+    /// <c>using</c> disposes through <c>IDisposable.Dispose</c>: the method that runs is the resource type's
+    /// implementation, whose body a scope guard's release is in.
+    /// </summary>
+    private static IMethodSymbol? DisposeImplementation(IInvocationOperation invocation)
+    {
+        var target = invocation.TargetMethod;
+        if (target.ContainingType?.SpecialType != SpecialType.System_IDisposable || invocation.Instance is null)
+            return null;
+        var resourceType = Unwrap(invocation.Instance).Type;
+        return resourceType is INamedTypeSymbol { TypeKind: not TypeKind.Interface } named
+            ? named.FindImplementationForInterfaceMember(target) as IMethodSymbol
+            : null;
+    }
+
+    /// <summary>
+    /// A call that does not bind while the user types (<c>local_irq_restore(flagz)</c>, a wrong argument count): if
+    /// every candidate is one recognised primitive, its effect on the context still happens, so the compile error
+    /// does not get an imbalance warning beside it. Nothing is recorded at the call itself.
+    /// </summary>
+    private ContextState ApplyUnboundCall(IInvalidOperation invalid, ContextState state)
+    {
+        if (state.Ended)
+            return state;
+        // Candidates from the semantic model where the operation carries one; else the callee's name, as summaries read it.
+        var candidates = invalid.SemanticModel?.GetSymbolInfo(invalid.Syntax, _cancellationToken) is { } info
+            ? (info.Symbol is { } bound ? ImmutableArray.Create(bound) : info.CandidateSymbols)
+            : ImmutableArray<ISymbol>.Empty;
+        CallEffect effect;
+        if (!candidates.IsEmpty)
+        {
+            if (candidates.Any(c => c is not IMethodSymbol))
+                return state;
+            var effects = candidates.Select(c => Classify((IMethodSymbol)c)).Distinct().ToList();
+            if (effects.Count != 1)
+                return state;
+            effect = effects[0];
+        }
+        else
+        {
+            effect = _classifier.ClassifyName(CallClassifier.CalleeName((InvocationExpressionSyntax)invalid.Syntax), _settings);
+        }
+        return effect.IsNone || effect.NeverReturns ? state : ApplyEffect(invalid, effect, state);
+    }
+
+    /// <summary>
+    /// A scope guard's constructor (<c>using (new PreemptGuard())</c>, the C# spelling of cleanup.h's
+    /// <c>guard(preempt)()</c>): its body's summary is the acquire, as for any helper call.
+    /// </summary>
+    private ContextState ApplyConstructor(IObjectCreationOperation creation, IMethodSymbol constructor, ContextState state)
+    {
+        var effect = _classifier.Classify(constructor, _settings);
+        if (effect.IsNone)
+            return state;
+        if (MaySwitchTaskDuringCall(effect, state))
+            state = CrossPoint(creation, state, involuntary: false, handOff: false);
+        state = ApplyEffect(creation, effect, state);
+        return CrossInvoluntaryPoint(creation, state);
+    }
 
     private ContextState ApplyCall(IInvocationOperation call, ContextState state)
     {
+        if (state.Ended)
+            return state;
         var effect = Classify(call);
         if (effect.IsNone)
             return state;
         if (_recording)
             _result.RecordCall(call, effect, state);
+        if (effect.NeverReturns)
+            return state with { Ended = true };
 
         if (MaySwitchTaskDuringCall(effect, state))
             state = CrossPoint(call, state, involuntary: false, handOff: effect.Region == RegionOperation.Hypercall);
 
         state = ApplyEffect(call, effect, state);
+        if (effect.Result == CallResult.HypercallStateHandOff)
+            state = state with { PerCpuHypercallStateSetBy = null }; // get_and_clear_inhcall()
+        state = NoteAcquiredFlags(call, effect, state);
+        state = NoteHypercallStateCleared(call, effect, state);
         return CrossInvoluntaryPoint(call, state);
     }
+
+    /// <summary>
+    /// <c>Monitor.Enter(o, ref taken)</c>-style acquires (the shape C#'s <c>lock</c> lowers to): a <c>ref bool</c>
+    /// argument of a call that disables something is true once it returns, so <c>finally { if (taken) … }</c> releases.
+    /// </summary>
+    private static ContextState NoteAcquiredFlags(IInvocationOperation call, CallEffect effect, ContextState state)
+    {
+        if (effect.PreemptDelta <= 0 && effect.MigrateDelta <= 0 && effect.Irq is not (IrqOperation.Disable or IrqOperation.Save))
+            return state;
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.Parameter is { RefKind: RefKind.Ref or RefKind.Out, Type.SpecialType: SpecialType.System_Boolean }
+                && TestedLocal(argument.Value) is { } flag)
+                state = state.WithCondition(flag, true);
+        }
+        return state;
+    }
+
+    /// <summary>
+    /// <c>__this_cpu_write(xen_in_preemptible_hcall, false)</c> after reading it into a local: get_and_clear_inhcall
+    /// written inline. The local now holds the handed-off state, which the restore may write back after the reschedule.
+    /// </summary>
+    private static ContextState NoteHypercallStateCleared(IInvocationOperation call, CallEffect effect, ContextState state)
+    {
+        if (effect.PerCpu == PerCpuAccess.NotPerCpu || call.Arguments.Length != 2
+            || !IsHypercallStateName(Unwrap(call.Arguments[0].Value))
+            || call.Arguments[1].Value.ConstantValue is not { HasValue: true, Value: false })
+            return state;
+        foreach (var fact in state.Locals)
+        {
+            if (fact is { IsHypercallState: true, IsStale: false, Kind: LocalKind.PerCpuValue })
+                state = state.WithFact(fact.Local, fact with { Kind = LocalKind.HypercallStateHandOff });
+        }
+        return state with { PerCpuHypercallStateSetBy = null };
+    }
+
+    private static ISymbol? TestedLocal(IOperation operation) => Unwrap(operation) switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter => parameter.Parameter,
+        _ => null,
+    };
 
     /// <summary>Can the task be switched inside this call, under the model, on this path?</summary>
     private bool MaySwitchTaskDuringCall(CallEffect effect, ContextState state)
@@ -389,7 +529,7 @@ internal sealed class PreemptFlowEngine
         {
             ContextAssertion.PreemptionDisabled => state with { Preempt = state.Preempt.AssertDisabled() },
             ContextAssertion.IrqsDisabled when state.Irq == IrqState.Unknown => state with { Irq = IrqState.Off },
-            // might_sleep(): the caller is a task that may sleep. Contradicting facts are kept (XPA0006 reports them).
+            // might_sleep(): the caller is a task that may sleep. Contradicting facts are kept: the contradiction is the finding.
             ContextAssertion.TaskContext => state with
             {
                 Preempt = state.Preempt.IsDisabled ? state.Preempt : state.Preempt.AssertZero(),
@@ -404,7 +544,7 @@ internal sealed class PreemptFlowEngine
             RegionOperation.Begin => state with
             {
                 Region = RegionPhase.BeforeHypercall,
-                // A per-task region state follows the task: no per-CPU state to strand (XPA0001 a).
+                // A per-task region state follows the task: no per-CPU state to strand.
                 RegionBegin = effect.NoPerCpuRegionState ? null : call,
                 RegionDelta = System.Math.Min(state.RegionDelta + 1, Depth.Cap),
             },
@@ -421,9 +561,44 @@ internal sealed class PreemptFlowEngine
 
     private ContextState ReadLocal(ILocalReferenceOperation read, ContextState state)
     {
-        if (_recording && state.FactFor(read.Local) is { IsStale: true } fact && !IsHandOffRestoreArgument(read))
+        if (_recording && state.FactFor(read.Local) is { IsStale: true } fact
+            && !IsHandOffRestoreArgument(read) && !(fact.Kind == LocalKind.HypercallStateHandOff && IsHypercallStateWriteBack(read))
+            && !(fact.Kind == LocalKind.CpuId && IsComparedWithCurrentCpu(read)))
             _result.RecordStaleUse(read, fact);
         return state;
+    }
+
+    private static IOperation? ParentSkippingConversions(IOperation operation)
+    {
+        var parent = operation.Parent;
+        while (parent is IConversionOperation)
+            parent = parent.Parent;
+        return parent;
+    }
+
+    /// <summary>
+    /// <c>__this_cpu_write(xen_in_preemptible_hcall, inhcall)</c>: the restore half of the hand-off written inline
+    /// (get_and_clear_inhcall/restore_inhcall expanded): the saved state follows the task to the CPU it resumes on.
+    /// </summary>
+    private bool IsHypercallStateWriteBack(IOperation read)
+    {
+        if (ParentSkippingConversions(read) is not IArgumentOperation { Parent: IInvocationOperation write } argument
+            || Classify(write).PerCpu == PerCpuAccess.NotPerCpu)
+            return false;
+        var target = write.Instance ?? (write.Arguments.Length > 1 && write.Arguments[0] != argument ? write.Arguments[0].Value : null);
+        return target is not null && IsHypercallStateName(Unwrap(target));
+    }
+
+    /// <summary>
+    /// <c>if (cpu != smp_processor_id())</c>: comparing a cached CPU id with the current one is the migration check,
+    /// the one use of a possibly stale id that is right.
+    /// </summary>
+    private bool IsComparedWithCurrentCpu(IOperation read)
+    {
+        if (ParentSkippingConversions(read) is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison)
+            return false;
+        var other = Unwrap(comparison.LeftOperand) == read ? comparison.RightOperand : comparison.LeftOperand;
+        return Unwrap(other) is IInvocationOperation current && Classify(current).Result == CallResult.CpuId;
     }
 
     /// <summary><c>restore_inhcall(inhcall)</c>: the clear → reschedule → restore hand-off is the design, not a bug.</summary>
@@ -453,6 +628,8 @@ internal sealed class PreemptFlowEngine
     {
         var effect = Classify(call);
         LocalKind kind;
+        if (effect.DisablesPreemptionWhenReturns is not null)
+            return new LocalFact(local, LocalKind.ConditionalAcquire, call, Pinned: false, IsHypercallState: false, CrossedAt: null);
         switch (effect.Result)
         {
             case CallResult.PerCpuValue: kind = LocalKind.PerCpuValue; break;
@@ -461,15 +638,27 @@ internal sealed class PreemptFlowEngine
             default: return null;
         }
         // A value obtained while the task could be switched at any instruction was never tied to a CPU
-        // the code relied on; XPA0004 covers the checked accessors there. Track only pinned values.
+        // the code relied on (the checked accessors are the finding there). Track only pinned values.
         var involuntarilyPreemptible = PreemptionModelFacts.HasInvoluntaryPreemption(Model) && state.IsProvenPreemptible;
         var isState = kind == LocalKind.HypercallStateHandOff || IsHypercallStateRead(call);
         return new LocalFact(local, kind, call, Pinned: !involuntarilyPreemptible, isState, CrossedAt: null);
     }
 
+    /// <summary>A test of the state that reads it from its per-CPU slot, without clearing it.</summary>
+    internal bool ReadsPerCpuHypercallState(IInvocationOperation call)
+    {
+        if (call.TargetMethod.Name == KernelApi.HypercallStateName)
+            return _classifier.IsPerCpuStateTest(call.TargetMethod);
+        var effect = Classify(call);
+        return effect.Result != CallResult.HypercallStateHandOff && effect.PerCpu != PerCpuAccess.NotPerCpu && IsHypercallStateRead(call);
+    }
+
     /// <summary><c>__this_cpu_read(xen_in_preemptible_hcall)</c> and the like.</summary>
     internal bool IsHypercallStateRead(IInvocationOperation call)
     {
+        // A port's test named after the state (variants/ours.cs: xen_in_preemptible_hcall(state), a thread-flag test).
+        if (call.TargetMethod.Name == KernelApi.HypercallStateName)
+            return true;
         var effect = Classify(call);
         if (effect.Result == CallResult.HypercallStateHandOff)
             return true;

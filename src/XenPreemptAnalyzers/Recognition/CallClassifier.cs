@@ -33,37 +33,62 @@ internal sealed class CallClassifier
         return _cache.GetOrAdd(method.OriginalDefinition, ClassifyUncached);
     }
 
+    /// <summary>What a callee of this name is, by configuration or the name table alone (a call that did not bind).</summary>
+    public CallEffect ClassifyName(string? name, AnalyzerSettings callSite) =>
+        name is null ? CallEffect.None
+        : callSite.ConfiguredNames.TryGetValue(name, out var configured) ? configured
+        : KernelApi.Lookup(name);
+
+    /// <summary>The simple name an invocation calls, read from syntax.</summary>
+    public static string? CalleeName(InvocationExpressionSyntax call) => HelperSummary.CalleeName(call);
+
     private CallEffect ClassifyUncached(IMethodSymbol method)
     {
         var effect = ApplyAttributes(method, KernelApi.Lookup(method.Name));
         if (effect.IsNone)
             effect = HelperSummary.Summarize(method, _settingsOf);
         else
-            effect = effect with { Name = method.Name };
-        return effect.Region == RegionOperation.Begin && (IsEmptyStub(method) || UsesPerTaskMember(method))
-            ? effect with { NoPerCpuRegionState = true }
-            : effect;
+            effect = WithCheckedAccessInside(method, effect with { Name = method.Name });
+        if (effect.Region != RegionOperation.Begin)
+            return effect;
+        var compiledOut = MethodBodies.IsCompiledOutStub(method);
+        return compiledOut || UsesPerTaskMember(method) ? effect with { NoPerCpuRegionState = true, CompiledOut = compiledOut } : effect;
     }
 
     /// <summary>
-    /// <c>#else static void xen_preemptible_hcall_begin() { } #endif</c>: an empty body inside a preprocessor
-    /// conditional is the configuration compiling the mechanism out (include/xen/xen-ops.h's stubs).
+    /// Is <paramref name="method"/> the implementation of a context primitive (a name-table or configured name that
+    /// changes preemption, migration or IRQs)? Its body changes the modelled state directly, so it is not balanced.
     /// </summary>
-    private static bool IsEmptyStub(IMethodSymbol method)
+    public static bool IsContextPrimitive(IMethodSymbol method, AnalyzerSettings settings)
     {
-        if (method.DeclaringSyntaxReferences.Length != 1
-            || method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None) is not BaseMethodDeclarationSyntax { Body.Statements.Count: 0, ExpressionBody: null } declaration)
+        var primitive = settings.ConfiguredNames.TryGetValue(method.Name, out var configured) ? configured : KernelApi.Lookup(method.Name);
+        return primitive.PreemptDelta != 0 || primitive.MigrateDelta != 0 || primitive.Irq != IrqOperation.Unchanged;
+    }
+
+    /// <summary>
+    /// A region begin or end recognised by name or attribute keeps its role, but its body in the compilation may make a
+    /// checked per-CPU access (fdfd811ddde3's <c>__this_cpu_write(xen_in_preemptible_hcall, true)</c>): that access runs
+    /// in the caller's context, where CONFIG_DEBUG_PREEMPT checks it, so the call is such an access too (XPA0004).
+    /// </summary>
+    private CallEffect WithCheckedAccessInside(IMethodSymbol method, CallEffect effect)
+    {
+        if (effect.Region is not (RegionOperation.Begin or RegionOperation.End) || effect.PerCpu != PerCpuAccess.NotPerCpu)
+            return effect;
+        var body = HelperSummary.Summarize(method, _settingsOf);
+        return body.PerCpu == PerCpuAccess.Checked ? effect with { PerCpu = PerCpuAccess.Checked, Via = body.Via } : effect;
+    }
+
+    /// <summary>
+    /// A port's test of the preemptible-hypercall state (a source method named after it) that reads per-CPU storage:
+    /// its body uses no per-task member (thread flag, <c>[PerTask]</c>) and reads something through a per-CPU accessor.
+    /// </summary>
+    public bool IsPerCpuStateTest(IMethodSymbol method)
+    {
+        if (method.DeclaringSyntaxReferences.Length != 1 || UsesPerTaskMember(method))
             return false;
-        var depth = 0;
-        var position = declaration.SpanStart;
-        for (var directive = declaration.SyntaxTree.GetRoot().GetFirstDirective(); directive is not null && directive.SpanStart < position; directive = directive.GetNextDirective())
-        {
-            if (directive.IsKind(SyntaxKind.IfDirectiveTrivia))
-                depth++;
-            else if (directive.IsKind(SyntaxKind.EndIfDirectiveTrivia))
-                depth--;
-        }
-        return depth > 0;
+        var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
+        return body.DescendantNodes().OfType<InvocationExpressionSyntax>()
+            .Any(call => HelperSummary.CalleeName(call) is { } name && KernelApi.Lookup(name).PerCpu is not PerCpuAccess.NotPerCpu);
     }
 
     /// <summary>The kernel's per-task thread-flag API (include/linux/thread_info.h).</summary>
@@ -109,7 +134,7 @@ internal sealed class CallClassifier
         return false;
     }
 
-    /// <summary>Attributes extend or override what the name says (DESIGN §4).</summary>
+    /// <summary>Attributes extend or override what the name says (docs/configuration.md).</summary>
     private static CallEffect ApplyAttributes(IMethodSymbol method, CallEffect effect)
     {
         foreach (var attribute in method.GetAttributes())
@@ -118,6 +143,10 @@ internal sealed class CallClassifier
                 effect = effect with { PreemptDelta = 1 };
             else if (KernelAttributes.Matches(attribute, KernelAttributes.EnablesPreemption))
                 effect = effect with { PreemptDelta = -1 };
+            else if (KernelAttributes.Matches(attribute, KernelAttributes.ConditionallyDisablesPreemption))
+                effect = effect with { PreemptDelta = 0, DisablesPreemptionWhenReturns = KernelAttributes.BoolArgument(attribute, fallback: true) };
+            else if (attribute.AttributeClass is { Name: "DoesNotReturnAttribute" })
+                effect = effect with { NeverReturns = true };
             else if (KernelAttributes.Matches(attribute, KernelAttributes.RequiresPreemptDisabled))
                 effect = effect with { RequiresPreemptDisabled = true };
             else if (KernelAttributes.Matches(attribute, KernelAttributes.PreemptibleHypercallBegin))
@@ -158,7 +187,9 @@ internal sealed class CallClassifier
     /// </summary>
     private static class HelperSummary
     {
-        public static CallEffect Summarize(IMethodSymbol method, System.Func<SyntaxTree, AnalyzerSettings> settingsOf)
+        // seeGuards: also sum the constructors of the scope guards the body creates (a factory such as guard_preempt());
+        // false for those constructors themselves, so summaries stay one level deep.
+        public static CallEffect Summarize(IMethodSymbol method, System.Func<SyntaxTree, AnalyzerSettings> settingsOf, bool seeGuards = true)
         {
             if (method.DeclaringSyntaxReferences.Length != 1 || method.IsAbstract || method.IsExtern)
                 return CallEffect.None;
@@ -180,30 +211,68 @@ internal sealed class CallClassifier
             var checkedItself = KernelAttributes.Has(method, KernelAttributes.ProcessContext) || KernelAttributes.Has(method, KernelAttributes.IrqContext);
             var sum = new CallEffect { Name = method.Name, IsSummary = true };
             int preempt = 0, migrate = 0;
-            var irqOff = false;
-            foreach (var invocation in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
+            var irq = IrqOperation.Unchanged;
+            foreach (var call in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
             {
-                if (invocation is not InvocationExpressionSyntax call || CalleeName(call) is not { } name)
+                CallEffect primitive;
+                if (call is InvocationExpressionSyntax invocation && CalleeName(invocation) is { } name)
+                    primitive = settings.ConfiguredNames.TryGetValue(name, out var configured) ? configured : KernelApi.Lookup(name);
+                else if (call is BaseObjectCreationExpressionSyntax creation && seeGuards)
+                    primitive = GuardCreated(method, creation, settingsOf);
+                else
                     continue;
-                var primitive = settings.ConfiguredNames.TryGetValue(name, out var configured) ? configured : KernelApi.Lookup(name);
                 if (primitive.IsNone)
                     continue;
                 if (IsConditional(call, body))
                     return CallEffect.None;
-                var atomic = preempt > 0 || migrate > 0 || irqOff || checkedItself;
+                var atomic = preempt > 0 || migrate > 0 || irq is IrqOperation.Disable or IrqOperation.Save || checkedItself;
                 sum = Accumulate(sum, primitive, atomic);
                 preempt += primitive.PreemptDelta;
                 migrate += primitive.MigrateDelta;
-                irqOff = primitive.Irq switch
-                {
-                    IrqOperation.Disable or IrqOperation.Save => true,
-                    IrqOperation.Enable or IrqOperation.Restore => false,
-                    _ => irqOff,
-                };
+                irq = NetIrq(irq, primitive.Irq);
             }
-            var net = sum with { PreemptDelta = preempt, MigrateDelta = migrate, Irq = irqOff ? IrqOperation.Disable : IrqOperation.Unchanged };
+            var net = sum with { PreemptDelta = preempt, MigrateDelta = migrate, Irq = irq };
             return net.IsNone || net.Via is null ? CallEffect.None : net;
         }
+
+        /// <summary>
+        /// <c>static PreemptGuard guard_preempt() => new PreemptGuard();</c>: a factory returns the guard its body creates.
+        /// The guard type is the method's return type (no semantic model is needed): its constructor with that many
+        /// arguments, summarised, is what the factory does.
+        /// </summary>
+        private static CallEffect GuardCreated(IMethodSymbol factory, BaseObjectCreationExpressionSyntax creation, System.Func<SyntaxTree, AnalyzerSettings> settingsOf)
+        {
+            if (factory.ReturnType is not INamedTypeSymbol guard
+                || (creation is ObjectCreationExpressionSyntax { Type: var type } && SimpleTypeName(type) != guard.Name))
+                return CallEffect.None;
+            var arguments = creation.ArgumentList?.Arguments.Count ?? 0;
+            var constructors = guard.InstanceConstructors.Where(c => c.Parameters.Length == arguments).ToList();
+            if (constructors.Count != 1)
+                return CallEffect.None;
+            var constructed = Summarize(constructors[0], settingsOf, seeGuards: false);
+            return constructed.IsNone ? constructed : constructed with { Name = constructed.Via ?? constructed.Name };
+        }
+
+        private static string? SimpleTypeName(TypeSyntax type) => type switch
+        {
+            QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+            SimpleNameSyntax simple => simple.Identifier.ValueText,
+            _ => null,
+        };
+
+        /// <summary>
+        /// The IRQ operation a caller sees after <paramref name="soFar"/> then <paramref name="next"/>: a save undone by a
+        /// restore (or a disable by an enable) is nothing; a release alone (a scope guard's <c>Dispose</c> calling
+        /// <c>local_irq_restore</c>) is that release.
+        /// </summary>
+        private static IrqOperation NetIrq(IrqOperation soFar, IrqOperation next) => next switch
+        {
+            IrqOperation.Disable => IrqOperation.Disable,
+            IrqOperation.Save => soFar == IrqOperation.Unchanged ? IrqOperation.Save : IrqOperation.Disable,
+            IrqOperation.Enable => soFar is IrqOperation.Disable or IrqOperation.Save ? IrqOperation.Unchanged : IrqOperation.Enable,
+            IrqOperation.Restore => soFar is IrqOperation.Disable or IrqOperation.Save ? IrqOperation.Unchanged : IrqOperation.Restore,
+            _ => soFar,
+        };
 
         /// <summary>Adds what a caller must know of one primitive, unless the helper itself made it safe.</summary>
         private static CallEffect Accumulate(CallEffect sum, CallEffect primitive, bool atomicInHelper)

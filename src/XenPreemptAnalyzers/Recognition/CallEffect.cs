@@ -69,12 +69,27 @@ internal sealed record CallEffect
     public ContextQuery Query { get; init; }
     public bool RequiresPreemptDisabled { get; init; }
 
+    /// <summary>A conditional acquire: preemption is disabled one level only when the call returns this value.</summary>
+    public bool? DisablesPreemptionWhenReturns { get; init; }
+
+    /// <summary>The call never returns (<c>[DoesNotReturn]</c>, <c>panic</c>, <c>BUG</c>): the path ends there.</summary>
+    public bool NeverReturns { get; init; }
+
     /// <summary>
     /// A region begin that sets no per-CPU state: its body uses a <c>[PerTask]</c> member (e.g. a thread flag,
     /// which follows the task when it migrates), or it is an empty stub (the mechanism compiled out in this
     /// configuration). XPA0001 (a) does not apply to it.
     /// </summary>
     public bool NoPerCpuRegionState { get; init; }
+
+    /// <summary>A checked per-CPU accessor's preempt-safe twin (<c>__this_cpu_write</c> → <c>this_cpu_write</c>).</summary>
+    public string? PreemptSafeVariant { get; init; }
+
+    /// <summary>
+    /// A region begin whose body is an empty stub inside a preprocessor conditional: the mechanism is compiled out in
+    /// this build (include/xen/xen-ops.h's <c>#else</c> stubs).
+    /// </summary>
+    public bool CompiledOut { get; init; }
 
     /// <summary>Patchable under dynamic preemption; <see cref="RawVariant"/> is the call that is never patched.</summary>
     public PatchFamily Patchable { get; init; }

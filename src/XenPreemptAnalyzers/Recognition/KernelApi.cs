@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace XenPreemptAnalyzers.Recognition;
 
 /// <summary>
-/// The one table of kernel names the analyzers recognise (DESIGN §4), each with its role. Names match
+/// The one table of kernel names the analyzers recognise (docs/design.md, Inside the analyzer), each with its role. Names match
 /// in any namespace and any containing type, because kernel-style ports keep the kernel's identifiers.
 /// </summary>
 internal static class KernelApi
@@ -72,13 +72,16 @@ internal static class KernelApi
         foreach (var op in new[] { "read", "write", "add", "inc", "dec", "xchg" })
         {
             var result = op is "read" or "xchg" ? CallResult.PerCpuValue : CallResult.Ordinary;
-            Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = result }, "__this_cpu_" + op);
+            Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = result, PreemptSafeVariant = "this_cpu_" + op }, "__this_cpu_" + op);
             Add(new CallEffect { PerCpu = PerCpuAccess.PreemptSafe, Result = result }, "this_cpu_" + op);
             Add(new CallEffect { PerCpu = PerCpuAccess.Raw, Result = result }, "raw_cpu_" + op);
         }
         Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = CallResult.CpuId }, "smp_processor_id");
         Add(new CallEffect { PerCpu = PerCpuAccess.Raw, Result = CallResult.CpuId }, "raw_smp_processor_id");
         Add(new CallEffect { PerCpu = PerCpuAccess.ExplicitCpu }, "per_cpu");
+
+        // paths that end: include/linux/panic.h (panic), include/linux/sched/task.h (do_exit, make_task_dead), BUG()
+        Add(new CallEffect { NeverReturns = true }, "panic", "BUG", "do_exit", "make_task_dead");
 
         // the preemptible-hypercall region and its upcall hand-off
         Add(new CallEffect { Region = RegionOperation.Begin }, "xen_preemptible_hcall_begin");

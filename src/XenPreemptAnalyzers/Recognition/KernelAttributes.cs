@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 namespace XenPreemptAnalyzers.Recognition;
 
 /// <summary>
-/// The contract attributes of DESIGN §4, matched by class name in any namespace (with or without the
+/// The contract attributes (docs/design.md, Parts; XenPreempt.Annotations), matched by class name in any namespace (with or without the
 /// <c>Attribute</c> suffix), so a port may declare its own copies instead of referencing ours.
 /// </summary>
 internal static class KernelAttributes
@@ -14,6 +14,7 @@ internal static class KernelAttributes
     public const string RequiresPreemptDisabled = "RequiresPreemptDisabled";
     public const string DisablesPreemption = "DisablesPreemption";
     public const string EnablesPreemption = "EnablesPreemption";
+    public const string ConditionallyDisablesPreemption = "ConditionallyDisablesPreemption";
     public const string PerCpu = "PerCpu";
     public const string PerTask = "PerTask";
     public const string Patchable = "Patchable";
@@ -25,7 +26,7 @@ internal static class KernelAttributes
 
     public static readonly string[] All =
     {
-        ProcessContext, IrqContext, RequiresPreemptDisabled, DisablesPreemption, EnablesPreemption, PerCpu, PerTask,
+        ProcessContext, IrqContext, RequiresPreemptDisabled, DisablesPreemption, EnablesPreemption, ConditionallyDisablesPreemption, PerCpu, PerTask,
         Patchable, PreemptibleHypercallBegin, PreemptibleHypercallEnd, HypercallPreemptionPoint, Hypercall,
         NoPreemptAnalysis,
     };
@@ -49,6 +50,10 @@ internal static class KernelAttributes
         }
         return null;
     }
+
+    /// <summary>The first constructor argument as a bool (<c>[ConditionallyDisablesPreemption(false)]</c>), else <paramref name="fallback"/>.</summary>
+    public static bool BoolArgument(AttributeData attribute, bool fallback) =>
+        attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is bool value ? value : fallback;
 
     /// <summary>A named string argument such as <c>[Patchable(Raw = "raw_x")]</c>.</summary>
     public static string? NamedString(AttributeData attribute, string argumentName)

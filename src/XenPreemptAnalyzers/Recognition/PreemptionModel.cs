@@ -26,7 +26,7 @@ internal enum PreemptionModes
 }
 
 /// <summary>
-/// Which family of dynamic-preemption patching a call belongs to (DESIGN §3, the "patched to no-op" column).
+/// Which family of dynamic-preemption patching a call belongs to (docs/configuration.md, the preemption model).
 /// </summary>
 internal enum PatchFamily
 {
@@ -41,7 +41,7 @@ internal enum PatchFamily
     VoluntaryReschedule,
 }
 
-/// <summary>The facts of DESIGN §3's model table, in one place.</summary>
+/// <summary>The facts of the preemption-model table (docs/configuration.md), in one place.</summary>
 internal static class PreemptionModelFacts
 {
     public static PreemptionModes PossibleModes(PreemptionModel model) => model switch
@@ -102,7 +102,7 @@ internal static class PreemptionModelFacts
         }
     }
 
-    /// <summary>Kconfig symbols in the order DESIGN §3 resolves them: the first one defined wins.</summary>
+    /// <summary>Kconfig symbols in the order docs/configuration.md resolves them: the first one defined wins.</summary>
     public static readonly (string Symbol, PreemptionModel Model)[] PreprocessorSymbols =
     {
         ("CONFIG_PREEMPT_DYNAMIC", PreemptionModel.Dynamic),

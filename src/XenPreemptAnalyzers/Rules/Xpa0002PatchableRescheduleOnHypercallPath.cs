@@ -43,7 +43,7 @@ internal sealed class Xpa0002PatchableRescheduleOnHypercallPath : PreemptRule
             return;
         foreach (var call in result.Calls)
         {
-            if (call.Effect.Region != RegionOperation.Begin || !MethodBodies.IsCompiledOutStub(call.Operation.TargetMethod))
+            if (call.Effect.Region != RegionOperation.Begin || !call.Effect.CompiledOut)
                 continue;
             report(Diagnostic.Create(Descriptors.XPA0002RegionCompiledOut, call.Operation.Syntax.GetLocation(),
                 Properties(result, (DiagnosticProperties.CalledName, call.Effect.Name)),

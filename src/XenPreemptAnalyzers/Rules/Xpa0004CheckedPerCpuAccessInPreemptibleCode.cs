@@ -36,7 +36,6 @@ internal sealed class Xpa0004CheckedPerCpuAccessInPreemptibleCode : PreemptRule
         }
     }
 
-    /// <summary><c>__this_cpu_write</c> → <c>this_cpu_write</c>.</summary>
-    private static string? PreemptSafeVariant(CallEffect effect) =>
-        effect.Via is null && effect.Name.StartsWith("__this_cpu_", StringComparison.Ordinal) ? effect.Name.Substring(2) : null;
+    /// <summary><c>__this_cpu_write</c> → <c>this_cpu_write</c>; none for a helper that makes the access inside.</summary>
+    private static string? PreemptSafeVariant(CallEffect effect) => effect.Via is null ? effect.PreemptSafeVariant : null;
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 using XenPreemptAnalyzers.Flow;
 using XenPreemptAnalyzers.Recognition;
 
@@ -25,18 +26,18 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
         // The body of a name-table primitive with a context contract (a port's own preempt_enable,
         // local_irq_restore, …) is the implementation of the counter the analysis models by name: it
         // changes the state directly, so it cannot balance against its own contract.
-        if (result.Method is { } method && IsContextPrimitive(method.Name))
+        if (result.ImplementsContextPrimitive)
             return;
-        var reported = new HashSet<(Location, string)>();
+        var reported = new HashSet<(Location, ContextImbalance)>();
         var name = result.Method?.Name ?? "lambda";
         foreach (var exit in result.Exits.OrderBy(e => e.Site.SourceSpan.Start))
         {
-            foreach (var (kind, text, rebalance, acquire) in Imbalances(result, exit.State))
+            foreach (var (kind, text, rebalance, acquire) in Imbalances(result, exit))
             {
                 if (reported.Add((exit.Site, kind)))
                 {
                     report(Diagnostic.Create(Descriptor, exit.Site,
-                        Properties(result, (DiagnosticProperties.Imbalance, kind), (DiagnosticProperties.Rebalance, rebalance), (DiagnosticProperties.Acquire, acquire)),
+                        Properties(result, (DiagnosticProperties.Imbalance, DiagnosticProperties.Write(kind)), (DiagnosticProperties.Rebalance, rebalance), (DiagnosticProperties.Acquire, acquire)),
                         name, text, Model(result)));
                 }
             }
@@ -44,26 +45,34 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
     }
 
     /// <summary>Each imbalance, with the call that restores it at the exit and the call that began it (for the code fixes).</summary>
-    private static IEnumerable<(string Kind, string Text, string? Rebalance, string? Acquire)> Imbalances(FlowResult result, ContextState state)
+    private static IEnumerable<(ContextImbalance Kind, string Text, string? Rebalance, string? Acquire)> Imbalances(FlowResult result, MethodExit exit)
     {
+        var state = exit.State;
         var contract = result.OwnEffect;
+        if (contract.DisablesPreemptionWhenReturns is { } acquiredWhen)
+        {
+            // A conditional acquire: disabled one level on the exits that return the contract's value, balanced on the others.
+            if (ReturnedBool(exit) is not { } returned)
+                yield break; // the result is not known here: neither side can be held to the contract
+            contract = contract with { PreemptDelta = returned == acquiredWhen ? 1 : 0 };
+        }
         if (state.RegionDelta > (contract.Region == RegionOperation.Begin ? 1 : 0))
-            yield return ("HypercallRegion", "a preemptible-hypercall region begun and not ended", "xen_preemptible_hcall_end", "xen_preemptible_hcall_begin");
+            yield return (ContextImbalance.HypercallRegion, "a preemptible-hypercall region begun and not ended", "xen_preemptible_hcall_end", "xen_preemptible_hcall_begin");
         else if (state.RegionDelta < (contract.Region == RegionOperation.End ? -1 : 0))
-            yield return ("HypercallRegion", "a preemptible-hypercall region ended and not begun", null, null);
+            yield return (ContextImbalance.HypercallRegion, "a preemptible-hypercall region ended and not begun", null, null);
 
         if (state.Preempt.IsDeltaKnown && state.Preempt.Delta != contract.PreemptDelta)
         {
             yield return state.Preempt.Delta > contract.PreemptDelta
-                ? ("Preemption", "preemption disabled (preempt_disable not balanced by preempt_enable)", "preempt_enable", "preempt_disable")
-                : ("Preemption", "preemption enabled more often than disabled", null, null);
+                ? (ContextImbalance.Preemption, "preemption disabled (preempt_disable not balanced by preempt_enable)", "preempt_enable", "preempt_disable")
+                : (ContextImbalance.Preemption, "preemption enabled more often than disabled", null, null);
         }
 
         if (state.Migrate.IsDeltaKnown && state.Migrate.Delta != contract.MigrateDelta)
         {
             yield return state.Migrate.Delta > contract.MigrateDelta
-                ? ("Migration", "migration disabled (migrate_disable not balanced by migrate_enable)", "migrate_enable", "migrate_disable")
-                : ("Migration", "migration enabled more often than disabled", null, null);
+                ? (ContextImbalance.Migration, "migration disabled (migrate_disable not balanced by migrate_enable)", "migrate_enable", "migrate_disable")
+                : (ContextImbalance.Migration, "migration enabled more often than disabled", null, null);
         }
 
         var expectedIrq = contract.Irq switch
@@ -76,13 +85,17 @@ internal sealed class Xpa0005UnbalancedContextAtExit : PreemptRule
         };
         if (state.Irq != IrqState.Unknown && state.Irq != expectedIrq)
             yield return state.Irq == IrqState.Off
-                ? ("Irqs", "IRQs disabled (local_irq_disable not undone)", "local_irq_enable", "local_irq_disable")
-                : ("Irqs", "IRQs enabled although it was entered with IRQs disabled", "local_irq_disable", "local_irq_enable");
+                ? (ContextImbalance.Irqs, "IRQs disabled (local_irq_disable not undone)", "local_irq_enable", "local_irq_disable")
+                : (ContextImbalance.Irqs, "IRQs enabled although it was entered with IRQs disabled", "local_irq_disable", "local_irq_enable");
     }
 
-    private static bool IsContextPrimitive(string name)
+    /// <summary>The constant (or known tested flag) a path returns.</summary>
+    private static bool? ReturnedBool(MethodExit exit)
     {
-        var primitive = KernelApi.Lookup(name);
-        return primitive.PreemptDelta != 0 || primitive.MigrateDelta != 0 || primitive.Irq != IrqOperation.Unchanged;
+        if (exit.Returned is not { } returned)
+            return null;
+        if (returned.ConstantValue is { HasValue: true, Value: bool constant })
+            return constant;
+        return PreemptFlowEngine.Unwrap(returned) is ILocalReferenceOperation local ? exit.State.ConditionValue(local.Local) : null;
     }
 }

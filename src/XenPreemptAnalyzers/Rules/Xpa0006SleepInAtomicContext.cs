@@ -28,12 +28,12 @@ internal sealed class Xpa0006SleepInAtomicContext : PreemptRule
         }
     }
 
-    private static string Because(ContextState state) => (state.Irq == IrqState.Off, state.Preempt.IsDisabled) switch
+    private static string Because(ContextState state) => DiagnosticProperties.Write((state.Irq == IrqState.Off, state.Preempt.IsDisabled) switch
     {
-        (true, true) => "IrqsAndPreemption",
-        (true, false) => "Irqs",
-        _ => "Preemption",
-    };
+        (true, true) => AtomicCause.IrqsAndPreemption,
+        (true, false) => AtomicCause.Irqs,
+        _ => AtomicCause.Preemption,
+    });
 
     private static string Describe(ContextState state) => (state.Irq == IrqState.Off, state.Preempt.IsDisabled) switch
     {

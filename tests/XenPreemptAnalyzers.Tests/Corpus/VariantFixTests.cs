@@ -98,7 +98,12 @@ public sealed class VariantFixTests
         Assert.True(fixedButRemaining.Length == 0, "XPA diagnostics left in the variants after their fixes:\n" + string.Join("\n", fixedButRemaining));
         Assert.True(withoutFix.SetEquals(ExpectedWithoutFix),
             "the diagnostics with no fix offered are not the documented set; now:\n" + string.Join("\n", withoutFix));
-        Assert.True(applied.Count >= before.Length - withoutFix.Count, "fewer fixes applied than diagnostics with a fix:\n" + string.Join("\n", applied));
+        // One fix may settle more than its own diagnostic: moving fdfd811ddde3's state to the thread flag also removes the
+        // begin/end helpers' __this_cpu_write, the XPA0004 at their calls. Those must be gone too, not fixed separately.
+        var settledByAnotherFix = before.Count(d => d.Id == "XPA0004" && !after.Any(a => CodeFixApplier.Identity(a) == CodeFixApplier.Identity(d)))
+            - applied.Count(line => line.Contains("XPA0004", StringComparison.Ordinal));
+        Assert.True(applied.Count + Math.Max(0, settledByAnotherFix) >= before.Length - withoutFix.Count,
+            "fewer fixes applied than diagnostics with a fix:\n" + string.Join("\n", applied));
 
         // In memory only: the port on disk still has its pragmas.
         Assert.Contains("#pragma warning disable XPA0001", File.ReadAllText(Path.Combine(ReferencePortTests.PortDirectory.Value, "variants", "fdfd811ddde3.cs")), StringComparison.Ordinal);
