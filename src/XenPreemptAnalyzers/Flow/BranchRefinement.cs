@@ -152,7 +152,7 @@ internal static class BranchRefinement
     };
 
     /// <summary>
-    /// A test of the per-task "in a preemptible hypercall" state, where XPA0001's fix moves it: a bool <c>[PerTask]</c>
+    /// A test of the per-task "in a preemptible hypercall" state, where the move-to-task code fix puts it: a bool <c>[PerTask]</c>
     /// field or property whose name says hypercall (<c>hcall</c>/<c>hypercall</c>), or <c>test_thread_flag(TIF_…HCALL…)</c>
     /// (our fix's <c>TIF_XEN_PREEMPTIBLE_HCALL</c>). Its true side is the hypercall path as much as
     /// <c>__this_cpu_read(xen_in_preemptible_hcall)</c>'s is. Only for branch conditions: a per-task value is no per-CPU fact.
