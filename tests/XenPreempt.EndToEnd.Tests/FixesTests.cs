@@ -28,7 +28,9 @@ public sealed class FixesTests(PackedFeed feed)
             var fix = Dotnet.Run(dir, "format", "analyzers", "KernelPort.csproj", "--diagnostics", id, "--severity", id == "XPA0003" ? "info" : "warn", "--no-restore");
             Assert.True(fix.Code == 0, fix.Output);
         }
-        var clean = Dotnet.Run(dir, "format", "analyzers", "KernelPort.csproj", "--severity", "info", "--verify-no-changes", "--no-restore");
+        // Only the XPA ids: the SDK's own info rules (CA2211 on the public static field, as in KernelPortFixed) are not ours.
+        var clean = Dotnet.Run(dir, "format", "analyzers", "KernelPort.csproj", "--diagnostics", "XPA0001", "XPA0002", "XPA0003", "XPA0004", "XPA0005", "XPA0006",
+            "--severity", "info", "--verify-no-changes", "--no-restore");
         Assert.True(clean.Code == 0, "something is left to fix:\n" + clean.Output);
 
         var upcall = File.ReadAllText(Path.Combine(dir, "Upcall.cs")).Replace("\r\n", "\n");
