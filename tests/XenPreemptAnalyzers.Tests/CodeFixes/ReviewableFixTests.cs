@@ -251,5 +251,9 @@ public sealed class ReviewableFixTests
             // Before the fix the port's own per-CPU flag is no hypercall-state test the analyzer knows, so the raw
             // reschedule looks generic (XPA0003); after it, the per-task member's test is the hypercall path.
             new DiagnosticResult("XPA0003", Microsoft.CodeAnalysis.DiagnosticSeverity.Info).WithSpan("/0/Primitives.cs", 16, 17, 16, 49)
-                .WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)).RunAsync(CancellationToken.None);
+                .WithOptions(DiagnosticOptions.IgnoreAdditionalLocations),
+            // XPA0004 sees the begin/end helpers' checked __this_cpu_write in the caller's preemptible context; the per-task
+            // member the fix introduces takes the per-CPU access away with it.
+            new DiagnosticResult("XPA0004", Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).WithSpan(10, 13, 10, 47),
+            new DiagnosticResult("XPA0004", Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).WithSpan(12, 13, 12, 45)).RunAsync(CancellationToken.None);
 }
