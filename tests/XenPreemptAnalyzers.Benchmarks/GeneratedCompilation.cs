@@ -53,20 +53,34 @@ internal sealed class GeneratedCompilation
 // RS1038: the program references Workspaces for lightbulb-latency; no compiler ever loads this analyzer.
 #pragma warning disable RS1041, RS1036, RS2008, RS1038
 
-/// <summary>The baseline: an analyzer that registers nothing, so the driver and the compiler do all the work there is.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
-internal sealed class EmptyAnalyzer : DiagnosticAnalyzer
+/// <summary>
+/// A probe: an analyzer that reports nothing and registers at most one empty action, so a run measures what the driver
+/// and the compiler do for that kind of registration alone. The probes differ only in <see cref="Register"/>.
+/// </summary>
+internal abstract class ProbeAnalyzer : DiagnosticAnalyzer
 {
-    private static readonly DiagnosticDescriptor Unused = new(
-        "EMPTY0001", "Unused", "Unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+    private readonly DiagnosticDescriptor _unused;
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Unused);
+    protected ProbeAnalyzer(string id) =>
+        _unused = new(id, "Unused", "Unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(_unused);
 
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        Register(context);
     }
+
+    protected abstract void Register(AnalysisContext context);
+}
+
+/// <summary>The baseline: an analyzer that registers nothing, so the driver and the compiler do all the work there is.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+internal sealed class EmptyAnalyzer() : ProbeAnalyzer("EMPTY0001")
+{
+    protected override void Register(AnalysisContext context) { }
 }
 
 /// <summary>
@@ -74,19 +88,9 @@ internal sealed class EmptyAnalyzer : DiagnosticAnalyzer
 /// (declaration info of every member), our analyzer's registration without its work.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-internal sealed class EmptyCodeBlockAnalyzer : DiagnosticAnalyzer
+internal sealed class EmptyCodeBlockAnalyzer() : ProbeAnalyzer("EMPTY0002")
 {
-    private static readonly DiagnosticDescriptor Unused = new(
-        "EMPTY0002", "Unused", "Unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Unused);
-
-    public override void Initialize(AnalysisContext context)
-    {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCodeBlockAction(_ => { });
-    }
+    protected override void Register(AnalysisContext context) => context.RegisterCodeBlockAction(_ => { });
 }
 
 /// <summary>
@@ -94,18 +98,8 @@ internal sealed class EmptyCodeBlockAnalyzer : DiagnosticAnalyzer
 /// (issue 17's "+133…186 % for an empty analyzer registered the same way"; our registration before the pre-filter).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-internal sealed class EmptyOperationBlockAnalyzer : DiagnosticAnalyzer
+internal sealed class EmptyOperationBlockAnalyzer() : ProbeAnalyzer("EMPTY0003")
 {
-    private static readonly DiagnosticDescriptor Unused = new(
-        "EMPTY0003", "Unused", "Unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
-
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Unused);
-
-    public override void Initialize(AnalysisContext context)
-    {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterOperationBlockAction(_ => { });
-    }
+    protected override void Register(AnalysisContext context) => context.RegisterOperationBlockAction(_ => { });
 }
 #pragma warning restore RS1041, RS1036, RS2008, RS1038
