@@ -39,10 +39,21 @@ internal abstract class PreemptRule
     protected static string Line(Location location) =>
         "line " + (location.GetLineSpan().StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The name of the method an operation calls. A call that does not bind while the user types still has its
+    /// recognised effect (an invalid operation, see the flow engine), so it is named from its syntax.
+    /// </summary>
+    protected static string CalleeName(IOperation operation) => operation switch
+    {
+        Microsoft.CodeAnalysis.Operations.IInvocationOperation call => call.TargetMethod.Name,
+        { Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax syntax } => Recognition.CallClassifier.CalleeName(syntax) ?? syntax.Expression.ToString(),
+        _ => operation.Syntax.ToString(),
+    };
+
     /// <summary>"'schedule' (line 7)", or for an involuntary point "any instruction after 'preempt_enable' (line 7), where preemption is enabled".</summary>
     protected static string DescribePoint(IOperation point, bool involuntary)
     {
-        var name = point is Microsoft.CodeAnalysis.Operations.IInvocationOperation call ? call.TargetMethod.Name : point.Syntax.ToString();
+        var name = CalleeName(point);
         return involuntary
             ? $"any instruction after '{name}' ({Line(point)}), where preemption is enabled"
             : $"'{name}' ({Line(point)})";

@@ -19,8 +19,8 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
         foreach (var group in result.Crossings.GroupBy(c => c.Begin))
         {
             var first = group.OrderBy(c => c.Point.Syntax.SpanStart).First();
-            var begin = (IInvocationOperation)group.Key;
-            var what = $"Per-CPU state set by '{begin.TargetMethod.Name}' is relied on until the hypercall region ends";
+            var begin = group.Key;
+            var what = $"Per-CPU state set by '{CalleeName(begin)}' is relied on until the hypercall region ends";
             report(Diagnostic.Create(Descriptor, begin.Syntax.GetLocation(), additionalLocations: new[] { first.Point.Syntax.GetLocation() },
                 Properties(result, (DiagnosticProperties.Finding, DiagnosticProperties.Write(CachedValueFinding.Region))), what, DescribePoint(first.Point, first.Involuntary), Model(result)));
         }
@@ -33,7 +33,7 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
         {
             var fact = stale.Fact;
             var held = fact.Kind == LocalKind.CpuId ? "a CPU id" : "a per-CPU value";
-            var source = fact.Source is IInvocationOperation call ? call.TargetMethod.Name : fact.Source.Syntax.ToString();
+            var source = fact.Source is IInvocationOperation or { Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax } ? CalleeName(fact.Source) : fact.Source.Syntax.ToString();
             var point = fact.CrossedAt!;
             var involuntary = point is not IInvocationOperation crossing || !IsReschedulePoint(result, crossing);
             var what = $"'{fact.Local.Name}' holds {held} from '{source}' ({Line(fact.Source)}) and is used here";

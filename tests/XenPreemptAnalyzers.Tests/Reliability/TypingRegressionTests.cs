@@ -24,6 +24,25 @@ public sealed class TypingRegressionTests
             }
             """);
 
+    [Fact]
+    public Task A_region_begin_that_does_not_bind() =>
+        // Found by CI: 'xen_preemptible_hcall_begin(})' half typed in a declaration left its call unbound (an invalid
+        // operation whose effect is still the region's begin), and XPA0001 took that begin for an invocation.
+        AnalyzeWithoutException("""
+            class C
+            {
+                [ProcessContext]
+                static long f()
+                {
+                    xen_preemptible_hcall_begin(1);
+                    long ret = privcmd_call(0, 0, 0, 0, 0, 0);
+                    cond_resched();
+                    xen_preemptible_hcall_end();
+                    return ret;
+                }
+            }
+            """);
+
     private static async Task AnalyzeWithoutException(string source)
     {
         var compilation = Compile.WithStubs(source);
