@@ -146,7 +146,7 @@ internal sealed class DocumentRewrite
 
         newRoot = AddUsings((CompilationUnitSyntax)newRoot, eol);
         var changed = document.WithSyntaxRoot(newRoot);
-        return await Formatter.FormatAsync(changed, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await AnnotatedFormatting.FormatAsync(changed, cancellationToken).ConfigureAwait(false);
     }
 
     private static SyntaxList<StatementSyntax>? StatementList(SyntaxNode? parent) => parent switch

@@ -227,7 +227,7 @@ internal static class HypercallStateMove
         var result = solution;
         foreach (var (id, root) in edited)
         {
-            var formatted = await Formatter.FormatAsync(solution.GetDocument(id)!.WithSyntaxRoot(root), Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var formatted = await AnnotatedFormatting.FormatAsync(solution.GetDocument(id)!.WithSyntaxRoot(root), cancellationToken).ConfigureAwait(false);
             result = result.WithDocumentSyntaxRoot(id, (await formatted.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!);
         }
         return result;

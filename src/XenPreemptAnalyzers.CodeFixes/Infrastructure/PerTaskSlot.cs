@@ -133,7 +133,18 @@ internal static class PerTaskSlot
                     .WithAdditionalAnnotations(Formatter.Annotation);
             }
             var statement = SyntaxFactory.ExpressionStatement(assignment).WithAdditionalAnnotations(Formatter.Annotation);
-            return declaration.WithBody(declaration.Body!.WithStatements(declaration.Body.Statements.Insert(0, statement)));
+            if (declaration.Body is { } body)
+                return declaration.WithBody(body.WithStatements(body.Statements.Insert(0, statement)));
+            if (declaration.ExpressionBody is { } arrow)
+            {
+                // => work();  becomes  { member = value; work(); }
+                var block = SyntaxFactory.Block(statement, SyntaxFactory.ExpressionStatement(arrow.Expression.WithoutTrivia()))
+                    .WithTrailingTrivia(declaration.SemicolonToken.TrailingTrivia);
+                return declaration.WithExpressionBody(null).WithSemicolonToken(default)
+                    .WithParameterList(declaration.ParameterList.WithoutTrailingTrivia())
+                    .WithBody(block).WithAdditionalAnnotations(Formatter.Annotation);
+            }
+            return declaration; // half typed, no body yet: nothing to set the member in
         });
     }
 
@@ -164,7 +175,7 @@ internal static class PerTaskSlot
     {
         foreach (var id in changed.GetChanges(original).GetProjectChanges().SelectMany(p => p.GetChangedDocuments()).ToList())
         {
-            var formatted = await Formatter.FormatAsync(changed.GetDocument(id)!, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var formatted = await AnnotatedFormatting.FormatAsync(changed.GetDocument(id)!, cancellationToken).ConfigureAwait(false);
             changed = changed.WithDocumentSyntaxRoot(id, (await formatted.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!);
         }
         return changed;

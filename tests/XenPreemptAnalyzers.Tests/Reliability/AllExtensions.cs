@@ -88,7 +88,17 @@ internal static class AllExtensions
     /// <summary>The action's operations, and the final text of every document its solution changes (which runs any formatting).</summary>
     private static async Task<int> ComputeAsync(CodeAction action, Solution before, CancellationToken cancellationToken)
     {
-        foreach (var operation in await action.GetOperationsAsync(cancellationToken))
+        ImmutableArray<CodeActionOperation> operations;
+        try
+        {
+            operations = await action.GetOperationsAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Name the action, as an editor's "fix failed" bar would: the stack alone may end in Roslyn's clean-up pass.
+            throw new InvalidOperationException($"The fix '{action.Title}' (equivalence key '{action.EquivalenceKey}') threw while its operations were computed", e);
+        }
+        foreach (var operation in operations)
         {
             if (operation is not ApplyChangesOperation apply)
                 continue;

@@ -54,7 +54,7 @@ internal static class TypingSeeds
         return (solution, documents[relativePath]);
     }
 
-    private static Task<(Solution, DocumentId)> OpenSnippet(string snippet) =>
+    internal static Task<(Solution, DocumentId)> OpenSnippet(string snippet) =>
         Snippets.GetOrAdd(snippet, s => new(async () =>
         {
             var (solution, documents) = await CreateSolution("Snippet", new[] { ("/0/Test0.cs", s), ("/0/KernelStubs.cs", KernelStubs.Source) }, "Snippet");
