@@ -52,7 +52,14 @@ public static partial class Program
         {
             if (r.GetValue(check) is not null && r.GetValue(writeHistory) is not null)
                 r.AddError("give at most one of --check <file> and --write-history <file>");
-            if (r.GetValue(shard) is { IsWhole: false } && (r.GetValue(check) is not null || r.GetValue(writeHistory) is not null))
+        });
+        cmd.Validators.Add(r =>
+        {
+            // A --shard that did not parse has its own error already (and asking for it would throw).
+            ShardSpec? part;
+            try { part = r.GetValue(shard); }
+            catch (InvalidOperationException) { return; }
+            if (part is { IsWhole: false } && (r.GetValue(check) is not null || r.GetValue(writeHistory) is not null))
                 r.AddError("--shard runs part of the run: judge or write the history from the merged reports (xen-harness merge <dirs…> --check <file>)");
         });
         // The tasks must fit the machine: found at parse time, so the usage is shown with the message.
@@ -101,26 +108,38 @@ public static partial class Program
                 Faults = ParseFaults(pr.GetValue(faults)),
                 Shard = pr.GetValue(shard) ?? ShardSpec.Whole,
             };
-            History? documented = null;
-            if (pr.GetValue(check) is FileInfo file)
-            {
-                // The file is read and its options compared before any schedule runs: a wrong file is the user's input.
-                try
-                {
-                    documented = History.Parse(File.ReadAllText(file.FullName));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-                {
-                    return UsageError(pr, stderr, $"--check: cannot read '{file.FullName}': {OneLine(e.Message)}");
-                }
-                string run = History.CanonicalOptions(options);
-                if (documented.Options != run)
-                    return UsageError(pr, stderr, $"--check: '{file.FullName}' was written with `{documented.Options}`, this run uses `{run}`: give the same options");
-            }
+            // The file is read and its options compared before any schedule runs: a wrong file is the user's input.
+            if (!TryReadHistory(pr.GetValue(check), options, out var documented, out string wrong))
+                return UsageError(pr, stderr, wrong);
             return RunExplore(pr, stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir),
                 new HistoryMode(pr.GetValue(check), documented, pr.GetValue(writeHistory)));
         });
         return cmd;
+    }
+
+    /// <summary>The history file --check names, if any, read and checked to be of a run with these options.</summary>
+    private static bool TryReadHistory(FileInfo? file, ExploreOptions options, out History? documented, out string problem)
+    {
+        documented = null;
+        problem = "";
+        if (file is null)
+            return true;
+        try
+        {
+            documented = History.Parse(File.ReadAllText(file.FullName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            problem = $"--check: cannot read '{file.FullName}': {OneLine(e.Message)}";
+            return false;
+        }
+        string run = History.CanonicalOptions(options);
+        if (documented.Options != run)
+        {
+            problem = $"--check: '{file.FullName}' was written with `{documented.Options}`, this run uses `{run}`: give the same options";
+            return false;
+        }
+        return true;
     }
 
     /// <summary>The default schedule budget per cell and strategy: the default matrix takes about a minute in Release on an idle 2-core machine.</summary>
@@ -222,6 +241,12 @@ public static partial class Program
             o.WriteLine(ShardNote(options, cells));
         if (reportDir is not null)
             WriteReport(reportDir, ExploreReport.FromCells(options, cells));
+        return Conclude(o, err, options, cells, history);
+    }
+
+    /// <summary>The tally, the history's verdict if one was asked for, and the exit code: the same for a run and for a merge of its shards.</summary>
+    private static int Conclude(TextWriter o, TextWriter err, ExploreOptions options, IReadOnlyList<CellResult> cells, HistoryMode history)
+    {
         int failed = cells.Count(c => c.Skipped is null && c.Violations.Count > 0);
         int passed = cells.Count(c => c.Skipped is null && c.Violations.Count == 0);
         string tally = $"harness: {passed} passed, {failed} failed";

@@ -11,7 +11,8 @@ namespace XenPreempt.Harness;
 public static partial class Program
 {
     private const string MergeDescription = "Join the reports of explore --shard i/n --report-dir <dir> into the matrix and exit code of the unsharded run " +
-        "(0: no violation; 1: usage, or reports that are not all the shards of one run; 2: a violation). --report-dir/--out write the merged report.json, byte for byte the unsharded run's.";
+        "(0: no violation, or with --check the history matched; 1: usage, or reports that are not all the shards of one run; 2: a violation, or with --check the history differs; " +
+        "3: a cell stopped by --time-limit under --check/--write-history). --report-dir/--out write the merged report.json, byte for byte the unsharded run's.";
 
     /// <summary>--shard i/n: refused at parse time unless 1 ≤ i ≤ n.</summary>
     internal static Option<ShardSpec?> ShardOption()
@@ -37,7 +38,14 @@ public static partial class Program
         var reports = new Argument<string[]>("reports") { Description = "The shards' report directories (each with its report.json) or report files.", Arity = ArgumentArity.OneOrMore };
         var reportDir = new Option<DirectoryInfo?>("--report-dir") { Description = "Write the merged report.json and one bug-NNNN.trace.json per violation here, as explore --report-dir does.", HelpName = "dir" };
         var outFile = new Option<FileInfo?>("--out") { Description = "Write the merged report.json to this file.", HelpName = "file" };
-        var cmd = new Command("merge", MergeDescription) { reports, reportDir, outFile };
+        var check = new Option<FileInfo?>("--check") { Description = "Compare the merged run with a history file (docs/history.md), as explore --check does.", HelpName = "file" };
+        var writeHistory = new Option<FileInfo?>("--write-history") { Description = "Write the merged run's history file, as explore --write-history does.", HelpName = "file" };
+        var cmd = new Command("merge", MergeDescription) { reports, reportDir, outFile, check, writeHistory };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(check) is not null && r.GetValue(writeHistory) is not null)
+                r.AddError("give at most one of --check <file> and --write-history <file>");
+        });
         cmd.SetAction(pr =>
         {
             ExploreReport merged;
@@ -52,14 +60,16 @@ public static partial class Program
             }
             if (pr.GetValue(reportDir) is DirectoryInfo dir && !TryCreateReportDir(dir, out string problem))
                 return UsageError(pr, stderr, problem);
+            var options = merged.Run.ToOptions();
+            if (!TryReadHistory(pr.GetValue(check), options, out var documented, out string wrong))
+                return UsageError(pr, stderr, wrong);
             var cells = merged.Cells.Select(c => c.ToCellResult()).ToArray();
             PrintMatrix(stdout, cells, timed: false);
             if (pr.GetValue(reportDir) is DirectoryInfo target)
                 WriteReport(target, merged);
             if (pr.GetValue(outFile) is FileInfo file)
                 File.WriteAllText(file.FullName, merged.ToJson());
-            stdout.WriteLine($"harness: {merged.Result.Passed.ToString(Inv)} passed, {merged.Result.Failed.ToString(Inv)} failed");
-            return merged.Result.ExitCode;
+            return Conclude(stdout, stderr, options, cells, new HistoryMode(pr.GetValue(check), documented, pr.GetValue(writeHistory)));
         });
         return cmd;
     }
