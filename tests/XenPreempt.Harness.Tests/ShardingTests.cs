@@ -218,6 +218,24 @@ public class ShardingTests
         }
     }
 
+    [Fact]
+    public void CiSample_RunsEveryShardOnce_AndMergesThemAgainstTheHistory()
+    {
+        string root = GeneratedDocsTests.RepositoryRoot();
+        string yml = File.ReadAllText(Path.Combine(root, "samples", "ci", "github-actions.yml"));
+        int shards = int.Parse(Regex.Match(yml, @"\n  SHARDS: (\d+)\n").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var matrix = Regex.Match(yml, @"shard: \[([\d, ]+)\]").Groups[1].Value.Split(',').Select(x => int.Parse(x.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(shards > 1);
+        Assert.Equal(Enumerable.Range(1, shards), matrix);
+        Assert.Contains("--shard ${{ matrix.shard }}/$SHARDS --report-dir shard-${{ matrix.shard }}", yml);
+        Assert.Contains("merge shards/shard-* --check docs/history.md", yml);
+        Assert.Contains("needs: explore", yml);
+        // The shards repeat the history's own options, taken from its options line as the sed in the sample does.
+        var options = Regex.Match(File.ReadAllText(Path.Combine(root, "docs", "history.md")), "(?m)^options: `(.*)`$").Groups[1].Value;
+        Assert.Equal(History.Parse(File.ReadAllText(Path.Combine(root, "docs", "history.md"))).Options, options);
+        Assert.Contains(@"sed -n 's/^options: `\(.*\)`$/\1/p' docs/history.md", yml);
+    }
+
     [Theory]
     [InlineData("0/2")]
     [InlineData("3/2")]
