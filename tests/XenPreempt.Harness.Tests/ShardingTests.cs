@@ -287,7 +287,8 @@ public class ShardingTests
             Refused("shards 2/3, 3/3 missing", "s1");
             Refused("shard 1/3 is given twice", "s1", "s2", "s3", "s1");
             Refused("every report must come from the same --shard i/3", "s1", "s2", "s3", "half1");
-            Refused("a report of a different run", "s1", "other2", "s3");
+            Refused("a report of a different run than", "s1", "other2", "s3");
+            Refused("(iterations: 3 there, 2 in ", "s1", "other2", "s3");
             Refused("not an explore report", "s1", "not-a-report.json");
             Refused("this harness reads version 1", "future.json");
             Refused("not valid report JSON", "broken.json");

@@ -30,7 +30,7 @@ public sealed record ExploreReport
     /// <summary>The cells this report covers, by ordinal.</summary>
     public required IReadOnlyList<ReportCell> Cells { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         NewLine = "\n",
@@ -135,15 +135,23 @@ public sealed record ReportRun
         Faults = Faults,
     };
 
-    /// <summary>The first field in which two runs differ, or null if they are the same run.</summary>
-    public string? FirstDifference(ReportRun other)
+    /// <summary>The first field in which two runs differ, with this run's value and the other's; null if they are the same run.</summary>
+    public (string Field, string Mine, string Theirs)? FirstDifference(ReportRun other)
     {
-        var mine = JsonSerializer.SerializeToElement(this);
-        var theirs = JsonSerializer.SerializeToElement(other);
-        foreach (var p in mine.EnumerateObject())
-            if (p.Value.GetRawText() != theirs.GetProperty(p.Name).GetRawText())
-                return $"{p.Name} {p.Value.GetRawText()} vs {theirs.GetProperty(p.Name).GetRawText()}";
+        var mine = JsonSerializer.SerializeToElement(this, ExploreReport.Json);
+        var theirs = JsonSerializer.SerializeToElement(other, ExploreReport.Json);
+        // Fields left out (null) in one report and not in the other differ too. The canonical options
+        // line differs whenever any field does: it comes last, so the message names the field itself.
+        foreach (var name in mine.EnumerateObject().Select(p => p.Name).Union(theirs.EnumerateObject().Select(p => p.Name)).OrderBy(n => n == "options"))
+        {
+            string a = mine.TryGetProperty(name, out var x) ? x.GetRawText() : "(none)";
+            string b = theirs.TryGetProperty(name, out var y) ? y.GetRawText() : "(none)";
+            if (a != b)
+                return (name, Compact(a), Compact(b));
+        }
         return null;
+
+        static string Compact(string json) => string.Join(' ', json.Split(new[] { '\n', '\r' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
     }
 }
 

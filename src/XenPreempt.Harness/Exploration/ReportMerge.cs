@@ -25,8 +25,8 @@ public static class ReportMerge
             throw new ReportMergeException("no reports to merge");
         var (firstName, first) = reports[0];
         foreach (var (name, r) in reports.Skip(1))
-            if (r.Run.FirstDifference(first.Run) is string difference)
-                throw new ReportMergeException($"{name} is a report of a different run than {firstName} ({difference}): merge only the shards of one explore command");
+            if (first.Run.FirstDifference(r.Run) is var (field, expected, actual))
+                throw new ReportMergeException($"{name} is a report of a different run than {firstName} ({field}: {actual} there, {expected} in {firstName}): merge only the shards of one explore command");
 
         var shards = reports.Select(r => (r.Name, Shard: ParseShard(r.Name, r.Report))).ToArray();
         int count = shards[0].Shard.Count;
