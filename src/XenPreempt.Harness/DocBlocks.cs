@@ -31,6 +31,7 @@ public static class DocBlocks
         ["scenario-c1-june2023"] = _ => Fenced(Abridged(Cli("scenario", "c1", "--variant", "june2023", "--config", "dynamic-full", "--verbose"))),
         ["list"] = _ => Fenced(Cli("list").TrimEnd('\n')),
         ["history-summary"] = root => HistorySummary(History.Parse(File.ReadAllText(Path.Combine(root, "docs", "history.md")))),
+        ["sharding"] = _ => ShardingDocs.Generate(),
     };
 
     /// <summary>The names of the blocks a Markdown text has.</summary>

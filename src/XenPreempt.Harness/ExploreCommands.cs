@@ -43,14 +43,24 @@ public static partial class Program
         var faults = FaultsOption();
         var check = new Option<FileInfo?>("--check") { Description = "Compare the run with a history file (docs/history.md): exit 0 if every documented finding is found and nothing else, 2 if not.", HelpName = "file" };
         var writeHistory = new Option<FileInfo?>("--write-history") { Description = "Write the run's history file (what --check compares with), exit 0.", HelpName = "file" };
+        var shard = ShardOption();
 
         var cmd = new Command("explore", ExploreDescription);
-        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory })
+        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory, shard })
             cmd.Options.Add(o);
         cmd.Validators.Add(r =>
         {
             if (r.GetValue(check) is not null && r.GetValue(writeHistory) is not null)
                 r.AddError("give at most one of --check <file> and --write-history <file>");
+        });
+        cmd.Validators.Add(r =>
+        {
+            // A --shard that did not parse has its own error already (and asking for it would throw).
+            ShardSpec? part;
+            try { part = r.GetValue(shard); }
+            catch (InvalidOperationException) { return; }
+            if (part is { IsWhole: false } && (r.GetValue(check) is not null || r.GetValue(writeHistory) is not null))
+                r.AddError("--shard runs part of the run: judge or write the history from the merged reports (xen-harness merge <dirs…> --check <file>)");
         });
         // The tasks must fit the machine: found at parse time, so the usage is shown with the message.
         cmd.Validators.Add(r =>
@@ -96,27 +106,40 @@ public static partial class Program
                 TimeLimitSeconds = pr.GetValue(timeLimit),
                 StopOnFirstBug = pr.GetValue(stop),
                 Faults = ParseFaults(pr.GetValue(faults)),
+                Shard = pr.GetValue(shard) ?? ShardSpec.Whole,
             };
-            History? documented = null;
-            if (pr.GetValue(check) is FileInfo file)
-            {
-                // The file is read and its options compared before any schedule runs: a wrong file is the user's input.
-                try
-                {
-                    documented = History.Parse(File.ReadAllText(file.FullName));
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-                {
-                    return UsageError(pr, stderr, $"--check: cannot read '{file.FullName}': {OneLine(e.Message)}");
-                }
-                string run = History.CanonicalOptions(options);
-                if (documented.Options != run)
-                    return UsageError(pr, stderr, $"--check: '{file.FullName}' was written with `{documented.Options}`, this run uses `{run}`: give the same options");
-            }
+            // The file is read and its options compared before any schedule runs: a wrong file is the user's input.
+            if (!TryReadHistory(pr.GetValue(check), options, out var documented, out string wrong))
+                return UsageError(pr, stderr, wrong);
             return RunExplore(pr, stdout, stderr, options, pr.GetValue(format)!, pr.GetValue(reportDir),
                 new HistoryMode(pr.GetValue(check), documented, pr.GetValue(writeHistory)));
         });
         return cmd;
+    }
+
+    /// <summary>The history file --check names, if any, read and checked to be of a run with these options.</summary>
+    private static bool TryReadHistory(FileInfo? file, ExploreOptions options, out History? documented, out string problem)
+    {
+        documented = null;
+        problem = "";
+        if (file is null)
+            return true;
+        try
+        {
+            documented = History.Parse(File.ReadAllText(file.FullName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            problem = $"--check: cannot read '{file.FullName}': {OneLine(e.Message)}";
+            return false;
+        }
+        string run = History.CanonicalOptions(options);
+        if (documented.Options != run)
+        {
+            problem = $"--check: '{file.FullName}' was written with `{documented.Options}`, this run uses `{run}`: give the same options";
+            return false;
+        }
+        return true;
     }
 
     /// <summary>The default schedule budget per cell and strategy: the default matrix takes about a minute in Release on an idle 2-core machine.</summary>
@@ -214,8 +237,16 @@ public static partial class Program
             o.WriteLine(JsonSerializer.Serialize(cells.Select(ToJson), new JsonSerializerOptions { WriteIndented = true }));
         else
             PrintMatrix(o, cells);
+        if (!options.Shard.IsWhole)
+            o.WriteLine(ShardNote(options, cells));
         if (reportDir is not null)
-            WriteReport(reportDir, cells);
+            WriteReport(reportDir, ExploreReport.FromCells(options, cells));
+        return Conclude(o, err, options, cells, history);
+    }
+
+    /// <summary>The tally, the history's verdict if one was asked for, and the exit code: the same for a run and for a merge of its shards.</summary>
+    private static int Conclude(TextWriter o, TextWriter err, ExploreOptions options, IReadOnlyList<CellResult> cells, HistoryMode history)
+    {
         int failed = cells.Count(c => c.Skipped is null && c.Violations.Count > 0);
         int passed = cells.Count(c => c.Skipped is null && c.Violations.Count == 0);
         string tally = $"harness: {passed} passed, {failed} failed";
@@ -281,17 +312,18 @@ public static partial class Program
         violations = c.Violations.Select(v => new { invariant = v.Violation.Invariant, message = v.Violation.Message, schedule = v.Schedule, seconds = v.Seconds, token = v.Token.Encode() }),
     };
 
-    private static void PrintMatrix(TextWriter o, IReadOnlyList<CellResult> cells)
+    /// <param name="timed">False for a merge of reports: they hold no wall-clock time, so the rates and times print as '-'.</param>
+    private static void PrintMatrix(TextWriter o, IReadOnlyList<CellResult> cells, bool timed = true)
     {
         var header = new[] { "variant", "config", "strategy", "schedules", "sched/s", "steps/s", "distinct", "exhaustive", "violations", "first at", "max latency" };
         var rows = cells.Select(c => c.Skipped is not null
             ? new[] { c.Variant, c.Config, c.Strategy, "-", "-", "-", "-", "-", "n/a", "-", "-" }
             : new[]
             {
-                c.Variant, c.Config, $"{c.Strategy}({c.Bound})", c.Schedules.ToString("N0", Inv), c.SchedulesPerSecond.ToString("N0", Inv),
-                c.StepsPerSecond.ToString("N0", Inv), c.DistinctTraces.ToString("N0", Inv), c.Stop == CellStop.TimeLimit ? "time" : c.Exhaustive ? "yes" : "no",
+                c.Variant, c.Config, $"{c.Strategy}({c.Bound})", c.Schedules.ToString("N0", Inv), timed ? c.SchedulesPerSecond.ToString("N0", Inv) : "-",
+                timed ? c.StepsPerSecond.ToString("N0", Inv) : "-", c.DistinctTraces.ToString("N0", Inv), c.Stop == CellStop.TimeLimit ? "time" : c.Exhaustive ? "yes" : "no",
                 c.Violations.Count == 0 ? "-" : string.Join(",", c.Violations.Select(v => v.Violation.Invariant)),
-                c.Violations.Count == 0 ? "-" : $"#{c.Violations[0].Schedule.ToString(Inv)} {c.Violations[0].Seconds.ToString("F2", Inv)}s",
+                c.Violations.Count == 0 ? "-" : $"#{c.Violations[0].Schedule.ToString(Inv)}{(timed ? $" {c.Violations[0].Seconds.ToString("F2", Inv)}s" : "")}",
                 $"{(c.MaxHypercallLatencyNs / 1e6).ToString("F1", Inv)} ms",
             }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
@@ -302,7 +334,7 @@ public static partial class Program
             foreach (var v in c.Violations)
             {
                 o.WriteLine();
-                o.WriteLine($"VIOLATION [{v.Violation.Invariant}] {c.Variant} / {c.Config} / {c.Strategy}({c.Bound}), schedule #{v.Schedule.ToString(Inv)} at {v.Seconds.ToString("F2", Inv)} s, step {v.Violation.Step.ToString(Inv)}");
+                o.WriteLine($"VIOLATION [{v.Violation.Invariant}] {c.Variant} / {c.Config} / {c.Strategy}({c.Bound}), schedule #{v.Schedule.ToString(Inv)}{(timed ? $" at {v.Seconds.ToString("F2", Inv)} s" : "")}, step {v.Violation.Step.ToString(Inv)}");
                 o.WriteLine($"  {v.Violation.Message}");
                 o.WriteLine($"  token   {v.Token.Encode()}");
                 o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {v.Token.Encode()}");
@@ -316,18 +348,34 @@ public static partial class Program
             o.WriteLine($"n/a: {c.Variant}: {c.Skipped}");
     }
 
-    private static void WriteReport(DirectoryInfo dir, IReadOnlyList<CellResult> cells)
+    /// <summary>
+    /// Writes report.json (<see cref="ExploreReport"/>: deterministic, what merge reads) and one
+    /// bug-NNNN.trace.json per violation (what replay --trace-file reads).
+    /// </summary>
+    private static void WriteReport(DirectoryInfo dir, ExploreReport report)
     {
         dir.Create();
-        File.WriteAllText(Path.Combine(dir.FullName, "report.json"), JsonSerializer.Serialize(cells.Select(ToJson), new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir.FullName, "report.json"), report.ToJson());
         int n = 0;
-        foreach (var c in cells)
+        foreach (var c in report.Cells)
             foreach (var v in c.Violations)
                 File.WriteAllText(Path.Combine(dir.FullName, $"bug-{++n:D4}.trace.json"), JsonSerializer.Serialize(new
                 {
-                    version = 1, token = v.Token.Encode(), variant = c.Variant, config = c.Config, strategy = c.Strategy,
-                    invariant = v.Violation.Invariant, step = v.Violation.Step, message = v.Violation.Message, choices = v.Token.Choices,
+                    version = 1, token = v.Token, variant = c.Variant, config = c.Config, strategy = c.Strategy,
+                    invariant = v.Invariant, step = v.Step, message = v.Message,
+                    choices = ReplayToken.TryDecode(v.Token, out var t, out _) ? t!.Choices : Array.Empty<int>(),
                 }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>What a shard ran of the whole: its whole cells, and its share of the strided ones.</summary>
+    private static string ShardNote(ExploreOptions o, IReadOnlyList<CellResult> cells)
+    {
+        int total = o.Variants.Count * o.Configs.Count * o.Strategies.Count;
+        int whole = cells.Count(c => !c.Partial), strided = cells.Count(c => c.Partial);
+        string note = $"shard {o.Shard}: {whole.ToString(Inv)} of {total.ToString(Inv)} cells whole";
+        if (strided > 0)
+            note += $", and schedules k ≡ {(o.Shard.Index % o.Shard.Count).ToString(Inv)} (mod {o.Shard.Count.ToString(Inv)}) of {strided.ToString(Inv)} random cell(s)";
+        return note + "; join the shards' reports with xen-harness merge";
     }
 
     private const string ExploreDescription = "Explore schedules of variants under configurations; print the matrix, each violation with its replay token. " +

@@ -48,6 +48,7 @@ public static partial class Program
             ("explore", ExploreDescription, () => ExploreCommand(stdout, stderr)),
             ("replay", ReplayDescription, () => ReplayCommand(stdout, stderr)),
             ("minimize", MinimizeDescription, () => MinimizeCommand(stdout, stderr)),
+            ("merge", MergeDescription, () => MergeCommand(stdout, stderr)),
             ("selftest", SelftestDescription, () => SelftestCommand(stdout)),
             ("agreement", AgreementDescription, () => AgreementCommand(stdout, stderr)),
             ("list", ListDescription, () => ListCommand(stdout)),

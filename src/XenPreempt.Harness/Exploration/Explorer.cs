@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using XenPreempt.Machine;
@@ -56,6 +55,10 @@ public sealed record ExploreOptions
     public IReadOnlyList<string> Faults { get; init; } = Array.Empty<string>();
     /// <summary>How often progress is reported: a live display wants it often, a log every few seconds.</summary>
     public double ProgressIntervalSeconds { get; init; } = 5;
+    /// <summary>The part of the run this process does (<c>--shard i/n</c>); see <see cref="ShardSpec"/>.</summary>
+    public ShardSpec Shard { get; init; } = ShardSpec.Whole;
+    /// <summary>Told of every schedule run: how tests see which schedules a shard ran.</summary>
+    public Action<ScheduleRan>? OnSchedule { get; init; }
 }
 
 /// <summary>
@@ -103,6 +106,13 @@ public sealed record CellResult(
     string? Skipped,
     CellStop Stop = CellStop.Budget)
 {
+    /// <summary>The cell's place in the run (variant, then configuration, then strategy order), from 0.</summary>
+    public int Ordinal { get; init; }
+    /// <summary>The distinct trace hashes, ascending: what a merge of strided shards counts <see cref="DistinctTraces"/> from.</summary>
+    public IReadOnlyList<ulong> TraceHashes { get; init; } = Array.Empty<ulong>();
+    /// <summary>For a strided cell in a sharded run: this shard ran only its share of the schedules.</summary>
+    public bool Partial { get; init; }
+
     public double SchedulesPerSecond => Seconds > 0 ? Schedules / Seconds : 0;
     public double StepsPerSecond => Seconds > 0 ? Steps / Seconds : 0;
 }
@@ -115,18 +125,31 @@ public static class Explorer
         var workload = Workloads.Find(o.Workload) ?? throw new ArgumentException($"unknown workload '{o.Workload}'");
         if (o.Tasks is not null)
             workload = workload with { Tasks = o.Tasks };
+        int row = 0, ordinal = 0;
         foreach (var variant in o.Variants)
             foreach (var config in o.Configs)
-                foreach (var strategy in o.Strategies)
+            {
+                for (int s = 0; s < o.Strategies.Count; s++, ordinal++)
                 {
-                    if (!KernelConfigs.Supports(Mutants.Parse(variant).Variant, config))
+                    string strategy = o.Strategies[s];
+                    bool supported = KernelConfigs.Supports(Mutants.Parse(variant).Variant, config);
+                    var share = o.Shard.ShareOf(row, s, supported && IsStrided(strategy, o));
+                    if (share is null)
+                        continue; // another shard's
+                    if (!supported)
                     {
-                        yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant), CellStop.Skipped);
+                        yield return new CellResult(variant, config.Name, strategy, "-", 0, 0, 0, 0, false, Array.Empty<FoundViolation>(), 0, KernelConfigs.UnsupportedReason(variant), CellStop.Skipped) { Ordinal = ordinal };
                         continue;
                     }
-                    yield return RunCell(o, workload, variant, config, strategy, progress);
+                    yield return RunCell(o, workload, variant, config, strategy, progress, ordinal, share.Value);
                 }
+                row++;
+            }
     }
+
+    /// <summary>Whether a strategy's cells are split by schedule index between shards (<see cref="ShardSpec"/>).</summary>
+    public static bool IsStrided(string strategy, ExploreOptions o) =>
+        ShardSpec.IsStrided(CreateStrategy(strategy, o, o.PreemptionBound) is ISeekableStrategy, o.StopOnFirstBug);
 
     public static IStrategy CreateStrategy(string name, ExploreOptions o, int bound) => name switch
     {
@@ -136,66 +159,36 @@ public static class Explorer
         _ => throw new ArgumentException($"unknown strategy '{name}' (dfs, pct, random)"),
     };
 
-    private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress)
+    private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress, int ordinal, CellShare share)
     {
         var bootVariant = Mutants.Parse(variant).Variant;
         var build = PortBuilder.ForVariant(config, variant);
         string cmdline = ScenarioRunner.Cmdline(FaultOptions.ApplyToWorkload(workload, o.Faults), bootVariant, config);
-        var found = new Dictionary<string, FoundViolation>(StringComparer.Ordinal);
-        var traces = new HashSet<ulong>();
-        long schedules = 0, steps = 0, maxLatency = 0;
-        var clock = Stopwatch.StartNew();
-        var lastProgress = clock.Elapsed;
-        bool exhaustive = false, timedOut = false;
-        string bound = "-";
-
-        // DFS deepens one budget at a time — injections 0, 1, … and within each the preemption bound
-        // 0, 1, … — so the small spaces are covered exhaustively before the large ones are sampled.
-        // Other strategies run once, with the full budgets.
-        var levels = strategyName == "dfs"
-            ? Enumerable.Range(0, o.MaxInjections + 1).SelectMany(i => Enumerable.Range(0, o.PreemptionBound + 1).Select(b => (Injections: i, Bound: b)))
-            : new[] { (Injections: o.MaxInjections, Bound: o.PreemptionBound) };
-        foreach (var level in levels)
+        var plan = new CellPlan($"{variant}/{config.Name}/{strategyName}", ordinal, strategyName, o.Iterations, o.TimeLimitSeconds, o.StopOnFirstBug, o.ProgressIntervalSeconds)
         {
-            var strategy = CreateStrategy(strategyName, o, level.Bound);
-            var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps, o.Faults);
-            bound = strategyName == "dfs" ? $"b={level.Bound},i={level.Injections}" : strategy.Bound;
-            while (schedules < o.Iterations && strategy.Next())
+            Share = share,
+            Shard = o.Shard,
+        };
+        var r = CellLoop.Run(plan, CellLoop.Levels(strategyName, o.MaxInjections, o.PreemptionBound),
+            level => CreateStrategy(strategyName, o, level.Bound),
+            level =>
             {
-                if (clock.Elapsed.TotalSeconds >= o.TimeLimitSeconds)
+                var machineConfig = MachineFor(workload, o.Cpus, level.Injections, o.MaxSteps, o.Faults);
+                string workloadId = WorkloadId(workload, machineConfig, o.Faults);
+                return oracle =>
                 {
-                    timedOut = true;
-                    break;
-                }
-                var x = Execution.Run(build, cmdline, machineConfig, strategy.Oracle);
-                schedules++;
-                steps += x.Run.Steps;
-                traces.Add(x.TraceHash);
-                maxLatency = Math.Max(maxLatency, x.MaxHypercallLatencyNs);
-                var token = new ReplayToken(variant, config.Name, WorkloadId(workload, machineConfig, o.Faults), x.Choices.Select(c => c.Index).ToArray());
-                if (x.Run.Outcome == RunOutcome.InternalError)
-                    throw new ScheduleFailedException($"internal error in {variant}/{config.Name}/{strategyName} schedule {schedules}: {x.Run.Message}", token, x);
-                foreach (var v in x.Violations)
-                    if (!found.ContainsKey(v.Invariant))
-                        found[v.Invariant] = new FoundViolation(v, schedules, clock.Elapsed.TotalSeconds, token);
-                if (progress is not null && (clock.Elapsed - lastProgress).TotalSeconds >= o.ProgressIntervalSeconds)
-                {
-                    lastProgress = clock.Elapsed;
-                    progress($"[{clock.Elapsed:mm\\:ss}] {variant}/{config.Name}/{strategyName}({bound}) schedules={schedules:N0} ({schedules / clock.Elapsed.TotalSeconds:N0}/s) violations={found.Count}");
-                }
-                if (o.StopOnFirstBug && found.Count > 0)
-                    break;
-            }
-            exhaustive = strategy.Exhausted;
-            if (!exhaustive || timedOut || (o.StopOnFirstBug && found.Count > 0))
-                break;
-        }
-        var stop = timedOut ? CellStop.TimeLimit
-            : o.StopOnFirstBug && found.Count > 0 ? CellStop.FirstBug
-            : exhaustive ? CellStop.Exhausted
-            : CellStop.Budget;
-        return new CellResult(variant, config.Name, strategyName, bound, schedules, steps, clock.Elapsed.TotalSeconds, traces.Count,
-            exhaustive, found.Values.OrderBy(f => f.Schedule).ToArray(), maxLatency, null, stop);
+                    var x = Execution.Run(build, cmdline, machineConfig, oracle);
+                    return (x, new ReplayToken(variant, config.Name, workloadId, x.Choices.Select(c => c.Index).ToArray()));
+                };
+            },
+            progress, o.OnSchedule);
+        return new CellResult(variant, config.Name, strategyName, r.Bound, r.Schedules, r.Steps, r.Seconds, r.TraceHashes.Count,
+            r.Exhaustive, r.Violations, r.MaxHypercallLatencyNs, null, r.Stop)
+        {
+            Ordinal = ordinal,
+            TraceHashes = r.TraceHashes,
+            Partial = share == CellShare.Strided && !o.Shard.IsWhole,
+        };
     }
 
     /// <summary>

@@ -131,8 +131,11 @@ public sealed class DfsStrategy : IStrategy, IChoiceOracle
     }
 }
 
-/// <summary>Uniform random choices, one seed per schedule (seed, seed+1, …), rare injections.</summary>
-public sealed class RandomStrategy : IStrategy
+/// <summary>
+/// Uniform random choices, one seed per schedule (seed, seed+1, …), rare injections. Schedule k is a pure
+/// function of (seed, k), so shards can each run every n-th schedule (<see cref="ISeekableStrategy"/>).
+/// </summary>
+public sealed class RandomStrategy : ISeekableStrategy
 {
     private readonly ulong _seed;
     private readonly double _injection;
@@ -153,6 +156,14 @@ public sealed class RandomStrategy : IStrategy
     {
         Oracle = new RandomOracle(_seed + _schedule++, _injection);
         return true;
+    }
+
+    public void PrepareSchedule(long schedule)
+    {
+        if (schedule < 1)
+            throw new ArgumentOutOfRangeException(nameof(schedule), schedule, "schedules count from 1");
+        _schedule = (ulong)schedule;
+        Oracle = new RandomOracle(_seed + (ulong)(schedule - 1), _injection);
     }
 }
 
