@@ -2,6 +2,7 @@ using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using XenPreemptAnalyzers.Flow;
 using XenPreemptAnalyzers.Recognition;
 
@@ -46,7 +47,9 @@ internal abstract class PreemptRule
     protected static string CalleeName(IOperation operation) => operation switch
     {
         Microsoft.CodeAnalysis.Operations.IInvocationOperation call => call.TargetMethod.Name,
-        { Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax syntax } => Recognition.CallClassifier.CalleeName(syntax) ?? syntax.Expression.ToString(),
+        { Syntax: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } } => member.Name.Identifier.ValueText,
+        { Syntax: InvocationExpressionSyntax { Expression: SimpleNameSyntax name } } => name.Identifier.ValueText,
+        { Syntax: InvocationExpressionSyntax syntax } => syntax.Expression.ToString(),
         _ => operation.Syntax.ToString(),
     };
 
