@@ -46,18 +46,37 @@ public sealed class TraceLog
     {
         var thread = Machine.CurrentThreadOrNull;
         int cpu = thread?.Cpu?.Id ?? -1;
-        CpuView[] views = Array.Empty<CpuView>();
-        if (_machine.Config.RecordCpuViews)
-        {
-            views = new CpuView[_machine.Cpus.Length];
-            for (int i = 0; i < views.Length; i++)
-                views[i] = _machine.Guest.Describe(i);
-        }
+        CpuView[] views = _machine.Config.RecordCpuViews ? SnapshotCpus() : Array.Empty<CpuView>();
         var entry = new TraceEntry(_machine.Steps, thread?.Cpu?.Now ?? _machine.NowNs, cpu, thread?.Name ?? "boot", kind, detail, views, @event);
         Mix(entry);
         if (Keep)
             Entries.Add(entry);
         Recorded?.Invoke(entry);
+    }
+
+    /// <summary>The last snapshot handed to an entry (never written again), and the buffer the next one is taken into.</summary>
+    private CpuView[] _lastViews = Array.Empty<CpuView>();
+    private CpuView[] _scratch = Array.Empty<CpuView>();
+
+    /// <summary>
+    /// Every vCPU's state now. Most entries change nothing a snapshot shows (a trace line between two state
+    /// changes), so an unchanged snapshot is the previous entry's array, shared: entries never write their
+    /// <see cref="TraceEntry.Cpus"/>, and a new array is allocated only when some vCPU's view changed.
+    /// </summary>
+    private CpuView[] SnapshotCpus()
+    {
+        int count = _machine.Cpus.Length;
+        if (_scratch.Length != count)
+            _scratch = new CpuView[count];
+        bool same = _lastViews.Length == count;
+        for (int i = 0; i < count; i++)
+        {
+            _scratch[i] = _machine.Guest.Describe(i);
+            same = same && _scratch[i] == _lastViews[i];
+        }
+        if (!same)
+            _lastViews = (CpuView[])_scratch.Clone();
+        return _lastViews;
     }
 
     /// <summary>Reused for every entry: the machine records from one simulated stack at a time (the baton).</summary>

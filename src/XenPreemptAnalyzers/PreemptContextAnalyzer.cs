@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -28,7 +29,7 @@ public sealed class PreemptContextAnalyzer : DiagnosticAnalyzer
                 var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, counters, start.CancellationToken);
                 counters.OnCompilationStart(analyzed: analysis is not null);
                 if (analysis is not null)
-                    start.RegisterCodeBlockAction(analysis.OnCodeBlock);
+                    start.RegisterSemanticModelAction(analysis.OnSemanticModel);
             }));
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 using System;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -25,23 +25,30 @@ public sealed class SettingsAnalyzer : DiagnosticAnalyzer
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        // RS1013 suggests an unconditional compilation action instead of a start action that registers only an end
+        // action; this one registers it only when a setting is wrong, so that other compilations pay nothing.
+#pragma warning disable RS1013
         context.RegisterCompilationStartAction(start =>
         {
+            // Every tree's options are known at compilation start: a project whose settings are all valid (nearly
+            // every one) registers nothing, so the driver does no per-tree or end-of-compilation work for it.
             var provider = start.Options.AnalyzerConfigOptionsProvider;
-            var problems = new ConcurrentDictionary<SettingProblem, bool>();
-            start.RegisterSyntaxTreeAction(tree => Infrastructure.AnalyzerGuard.Run("settings", null, start.Compilation.Assembly, () =>
+            List<SettingProblem>? problems = null;
+            Infrastructure.AnalyzerGuard.Run("settings", null, start.Compilation.Assembly, () =>
+                problems = start.Compilation.SyntaxTrees.SelectMany(tree => AnalyzerSettings.Problems(provider.GetOptions(tree)))
+                    .Concat(AnalyzerSettings.Problems(provider.GlobalOptions))
+                    .Distinct()
+                    .OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal)
+                    .ToList());
+            if (problems is not { Count: > 0 })
+                return;
+            start.RegisterCompilationEndAction(end =>
             {
-                foreach (var problem in AnalyzerSettings.Problems(provider.GetOptions(tree.Tree)))
-                    problems.TryAdd(problem, true);
-            }));
-            start.RegisterCompilationEndAction(end => Infrastructure.AnalyzerGuard.Run("settings", null, end.Compilation.Assembly, () =>
-            {
-                foreach (var problem in AnalyzerSettings.Problems(provider.GlobalOptions))
-                    problems.TryAdd(problem, true);
-                foreach (var problem in problems.Keys.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal))
+                foreach (var problem in problems)
                     end.ReportDiagnostic(Report(problem));
-            }));
+            });
         });
+#pragma warning restore RS1013
     }
 
     private static Diagnostic Report(SettingProblem problem) => problem.Value is null

@@ -102,4 +102,13 @@ internal sealed class EmptyOperationBlockAnalyzer() : ProbeAnalyzer("EMPTY0003")
 {
     protected override void Register(AnalysisContext context) => context.RegisterOperationBlockAction(_ => { });
 }
+/// <summary>
+/// Registers an empty semantic-model action: the driver calls it once per tree, after the tree's bodies are bound,
+/// with no per-declaration work (our registration since the per-tree change, without its work).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+internal sealed class EmptySemanticModelAnalyzer() : ProbeAnalyzer("EMPTY0004")
+{
+    protected override void Register(AnalysisContext context) => context.RegisterSemanticModelAction(_ => { });
+}
 #pragma warning restore RS1041, RS1036, RS2008, RS1038

@@ -80,8 +80,24 @@ internal sealed class BodyPrefilter
                 if (accessor.ExpressionBody is not null)
                     yield return accessor.ExpressionBody;
                 yield break;
+            case CompilationUnitSyntax unit:
+                // Top-level statements (their local functions included); the file's type declarations are not part of them.
+                foreach (var member in unit.Members)
+                {
+                    if (member is GlobalStatementSyntax statement)
+                        yield return statement;
+                }
+                yield break;
+            case TypeDeclarationSyntax type:
+                // A primary constructor runs its base-type arguments; the rest of the type is other members' code.
+                foreach (var baseType in type.BaseList?.Types ?? default)
+                {
+                    if (baseType is PrimaryConstructorBaseTypeSyntax { ArgumentList: { } arguments })
+                        yield return arguments;
+                }
+                yield break;
             default:
-                // Primary constructors, expression-bodied properties, initializers: the whole node.
+                // Expression-bodied properties and indexers, initializers: the whole node.
                 yield return declaration;
                 yield break;
         }
