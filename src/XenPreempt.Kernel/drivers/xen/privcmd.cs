@@ -3,6 +3,7 @@
 // arch/x86/include/asm/xen/hypercall.h (privcmd_call, __xen_stac/__xen_clac) — Linux v6.18
 // (0291023e snapshot). The bracketed ioctl body itself differs across history and lives in each
 // variant file.
+using XenPreempt.Machine;
 using XenPreempt.Annotations;
 
 namespace XenPreempt.Kernel;
