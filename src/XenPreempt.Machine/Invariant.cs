@@ -35,13 +35,17 @@ public abstract class Invariant
     /// <summary>Called once when the run ends (whatever ended it), for properties of the whole run.</summary>
     public virtual void Finish(RunResult run) { }
 
-    /// <summary>The violations found so far, first first.</summary>
+    /// <summary>The violation found, if any (the first of the run).</summary>
     public IReadOnlyList<InvariantFailure> Failures => _failures;
 
-    /// <summary>Reports a violation at <paramref name="at"/> (null: at the end of the run).</summary>
+    /// <summary>
+    /// Reports a violation at <paramref name="at"/> (null: at the end of the run). Only the first one of
+    /// a run is kept: it is where the property broke; what follows is usually its consequence.
+    /// </summary>
     protected void Fail(string message, TraceEntry? at)
     {
-        _failures.Add(new InvariantFailure(Name, message, at?.Step ?? -1, at?.TimeNs ?? -1));
+        if (_failures.Count == 0)
+            _failures.Add(new InvariantFailure(Name, message, at?.Step ?? -1, at?.TimeNs ?? -1));
     }
 
     /// <summary>An invariant from a function of one entry: a message is a violation, null is fine.</summary>
