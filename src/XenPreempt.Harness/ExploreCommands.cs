@@ -321,10 +321,11 @@ public static partial class Program
                 o.WriteLine();
                 o.WriteLine($"VIOLATION [{v.Violation.Invariant}] {c.Variant} / {c.Config} / {c.Strategy}({c.Bound}), schedule #{v.Schedule.ToString(Inv)} at {v.Seconds.ToString("F2", Inv)} s, step {v.Violation.Step.ToString(Inv)}");
                 o.WriteLine($"  {v.Violation.Message}");
+                // The trace around the violating step, and its hash (what a replay in any process gives), from a replay of the token.
+                var (_, _, replay) = Explorer.Replay(v.Token);
                 o.WriteLine($"  token   {v.Token.Encode()}");
                 o.WriteLine($"  replay  {ReplayCommandLine(v.Token)}");
-                // The trace around the violating step, from a replay of the token.
-                var (_, _, replay) = Explorer.Replay(v.Token);
+                o.WriteLine($"  trace hash {replay.TraceHash:x16}");
                 var marks = replay.Violations.Where(x => x.Invariant == v.Violation.Invariant).Select(x => x.Step).Take(1).ToHashSet();
                 TraceTable.Write(new IndentedWriter(o), replay.Machine.Trace.Entries, marks, 16);
             }

@@ -151,11 +151,14 @@ public sealed class UserAssembly
         return pe.ToArray();
     }
 
-    private CSharpCompilation Compile(KernelConfig config)
+    private CSharpCompilation Compile(KernelConfig config) => CompilePort(config, PortVersion);
+
+    /// <summary>The port under <paramref name="config"/>'s symbols, as the assembly <c>XenPreempt.Kernel</c> of <paramref name="version"/>.</summary>
+    internal static CSharpCompilation CompilePort(KernelConfig config, Version version)
     {
         var options = PortBuilder.ParseOptions(config);
         var trees = PortBuilder.PortSources.Select(s => CSharpSyntaxTree.ParseText(s.Text, options, path: s.Path))
-            .Append(CSharpSyntaxTree.ParseText($"[assembly: System.Reflection.AssemblyVersion(\"{PortVersion}\")]", options, path: "AssemblyVersion.cs"));
+            .Append(CSharpSyntaxTree.ParseText($"[assembly: System.Reflection.AssemblyVersion(\"{version}\")]", options, path: "AssemblyVersion.cs"));
         return CSharpCompilation.Create(PortAssemblyName, trees, PortBuilder.PortReferences, PortBuilder.CompilationOptions);
     }
 }
