@@ -65,6 +65,43 @@ public sealed class YourOwnCodeTests(PackedFeed feed)
         Assert.Contains("harness: 16 passed, 0 failed", fixedRun.Output);
     }
 
+    [Fact]
+    public void The_readme_section_works_pasted_into_an_empty_folder()
+    {
+        feed.Pack(Path.Combine("src", "XenPreempt.Kernel", "XenPreempt.Kernel.csproj"));
+        feed.Pack(Path.Combine("src", "XenPreempt.Harness", "XenPreempt.Harness.csproj"));
+        var readme = File.ReadAllText(Path.Combine(Dotnet.RepoRoot, "README.md")).Replace("\r\n", "\n");
+        int start = readme.IndexOf("### Your own code\n", System.StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no '### Your own code'");
+        var script = Regex.Match(readme[start..], "```sh\n(?<body>.*?)```", RegexOptions.Singleline).Groups["body"].Value;
+        var placeholder = new Regex("^XPA_FEED=.*$", RegexOptions.Multiline);
+        Assert.Single(placeholder.Matches(script));
+        script = placeholder.Replace(script, "XPA_FEED='" + feed.Feed + "'");
+
+        // An empty folder whose parent's nuget.config clears the machine's sources: the README's own nuget.config is
+        // then the only source (the test never reaches the network), and packages go to this run's folder.
+        var isolated = Path.Combine(feed.Root, "own-code-" + System.Guid.NewGuid().ToString("N")[..8]);
+        var root = Path.Combine(isolated, "empty");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(isolated, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config><add key="globalPackagesFolder" value="{feed.Packages}" /></config>
+              <packageSources><clear /></packageSources>
+            </configuration>
+            """);
+        var env = new Dictionary<string, string> { ["XEN_HARNESS_CACHE_DIR"] = Path.Combine(feed.Root, "harness-cache"), ["NUGET_PACKAGES"] = feed.Packages };
+        var run = Dotnet.Exec("bash", root, env, "-e", "-c", script);
+        Assert.True(run.Code == 0, run.Output);
+        // The warning the README quotes, and the harness's verdict: the bug shown, exit 2.
+        Assert.Equal(["Driver.cs:25 warning XPA0001"], Dotnet.Findings(run.Output));
+        Assert.Contains("Driver.cs(25,19): warning XPA0001: 'n' holds a per-CPU value from '__this_cpu_read'", run.Output);
+        Assert.Contains("VIOLATION [mydrv-balanced]", run.Output);
+        Assert.Matches(@"token   xh1\.ours\.[a-z-]+\.buggy@MyDriver~", run.Output);
+        Assert.Contains("xen-harness replay --token xh1.", run.Output);
+        Assert.Contains("exit 2", run.Output);
+    }
+
     private string InstallTool()
     {
         var tools = Path.Combine(feed.Root, "tools-mydriver");

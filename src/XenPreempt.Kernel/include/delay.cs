@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Models: include/linux/delay.h (mdelay, udelay: busy-wait loops, no might_sleep(), not a scheduling
-// point; under CONFIG_PREEMPTION an interrupt may still preempt the waiting task) — Linux v7.0-rc1
-// (7dadeaa6e851). Here the wait is simulated time on the vCPU, one step per microsecond chunk asked for,
-// each a place where the machine may switch vCPUs or deliver an event: the CPU-bound work of a driver.
+// Models: include/linux/delay.h (mdelay: udelay(1000) once per millisecond, "a delay ... with busy
+// waiting"; udelay; neither sleeps nor calls might_sleep(), so neither is a scheduling point, though
+// under CONFIG_PREEMPTION an interrupt may still preempt the waiting task) — Linux commit 0eaed89c18ae.
+// Here the wait is simulated time on the vCPU, one step per millisecond (udelay: one step), each a
+// place where the machine may switch vCPUs or deliver an event: the CPU-bound work of a driver.
 using XenPreempt.Machine;
 
 namespace XenPreempt.Kernel;
