@@ -64,7 +64,7 @@ public static class UserWorkloadCatalog
         assembly.Workloads(DescribingConfig).Select(w => new Scenario(
             ScenarioName(assembly, w.Name),
             $"{w.Name} from {assembly.Name}",
-            w.Description,
+            w.Tasks.Length == 0 ? w.Description : $"{w.Description}; tasks {w.Tasks}",
             Tasks: "",
             new MachineConfig { Cpus = w.Cpus, EventBudget = w.DeviceEvents, ExceptionBudget = w.Breakpoints, MaxTimeNs = MaxTimeNs, MaxSteps = 20_000 },
             o => o,

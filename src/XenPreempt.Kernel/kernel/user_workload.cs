@@ -106,7 +106,9 @@ public sealed class WorkloadBuilder
     {
         check_task(comm, cpu);
         ArgumentNullException.ThrowIfNull(body);
-        task_lines.Add($"{comm}:{(bound ? "kthread_on_cpu" : "kthread")}:{cpu}:{body.Method.DeclaringType?.Name}.{body.Method.Name}");
+        // What the report shows of the task: the method it runs (a lambda has no name worth showing).
+        string runs = body.Method.Name.Contains('<') ? "(lambda)" : $"{body.Method.DeclaringType?.Name}.{body.Method.Name}";
+        task_lines.Add($"{comm}:{(bound ? "kthread_on_cpu" : "kthread")}:{cpu}:{runs}");
         boot_actions.Add(() => Linux.kthread_create_user(comm, cpu, bound, body));
         return this;
     }
