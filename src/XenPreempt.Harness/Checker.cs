@@ -75,19 +75,22 @@ public sealed class Checker
         if (e.Cpus.Length == 0 || (_cpus >= 0 && e.Cpus.Length != _cpus))
             throw new CheckerBlindException($"trace entry at step {e.Step} has {e.Cpus.Length} per-CPU snapshot(s), the machine {_cpus} vCPU(s): flag-owner cannot judge who runs where");
         FollowStateWrite(e);
-        switch (e.Kind)
+        switch (e.Event)
         {
-            case "privcmd" when e.Detail.Contains("IOCTL_PRIVCMD_HYPERCALL", StringComparison.Ordinal):
-                _inPrivcmd.Add(e.Task);
+            case PrivcmdHypercall { Done: false } ioctl:
+                _inPrivcmd.Add(CommOf(ioctl.Task));
                 break;
-            case "privcmd" when e.Detail.Contains("ioctl done", StringComparison.Ordinal):
+            case PrivcmdHypercall { Done: true } ioctl:
                 // The ioctl returns to the toolstack: its region must be closed by now. State still set
                 // for the returning task is a region begun and not ended (sparse's context imbalance).
-                if (e.Cpu >= 0 && e.Cpu < e.Cpus.Length && StateSet(e.Cpu, CommOf(TaskKey(e.Detail))))
+                if (e.Cpu >= 0 && e.Cpu < e.Cpus.Length && StateSet(e.Cpu, CommOf(ioctl.Task)))
                     Report("region-open", $"{e.Task} returned from IOCTL_PRIVCMD_HYPERCALL with CPU{e.Cpu}'s preemptible-hypercall state still set: the region was begun and not ended", e);
-                _inPrivcmd.Remove(e.Task);
-                _reschedPendingSince.Remove(TaskKey(e.Detail));
+                _inPrivcmd.Remove(CommOf(ioctl.Task));
+                _reschedPendingSince.Remove(ioctl.Task);
                 break;
+        }
+        switch (e.Kind)
+        {
             case "hypercall" when e.Detail.StartsWith("domctl enter", StringComparison.Ordinal):
                 _inHypercallSince[e.Task] = e.TimeNs;
                 break;

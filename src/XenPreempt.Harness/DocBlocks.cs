@@ -32,6 +32,8 @@ public static class DocBlocks
         ["list"] = _ => Fenced(Cli("list").TrimEnd('\n')),
         ["history-summary"] = root => HistorySummary(History.Parse(File.ReadAllText(Path.Combine(root, "docs", "history.md")))),
         ["sharding"] = _ => ShardingDocs.Generate(),
+        ["mydriver-buggy"] = root => Fenced(UserWorkloads.YourOwnCodeDocs.Buggy(root, Cli)),
+        ["mydriver-fixed"] = root => Fenced(UserWorkloads.YourOwnCodeDocs.Fixed(root, Cli)),
     };
 
     /// <summary>The names of the blocks a Markdown text has.</summary>
@@ -70,7 +72,10 @@ public static class DocBlocks
     /// A scenario's output cut to its story: the trace table's header, the rows of the state's story up
     /// to the first violation (every row of the first violating step), then the verdict and its lines.
     /// </summary>
-    internal static string Abridged(string output)
+    internal static string Abridged(string output) => Abridged(output, StoryKinds);
+
+    /// <summary>As <see cref="Abridged(string)"/>, keeping the rows of <paramref name="storyKinds"/> (a user workload's story is its own).</summary>
+    internal static string Abridged(string output, IReadOnlyList<string> storyKinds)
     {
         var lines = Lines(output).ToArray();
         int header = Array.FindIndex(lines, l => l.StartsWith("step ", StringComparison.Ordinal));
@@ -86,7 +91,7 @@ public static class DocBlocks
             bool marked = rows[i].StartsWith("!!", StringComparison.Ordinal);
             if (firstMark >= 0 && i > firstMark && !(marked && rows[i].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] == markStep))
                 break;
-            if (marked || StoryKinds.Any(k => rows[i].Contains(" " + k, StringComparison.Ordinal)))
+            if (marked || storyKinds.Any(k => rows[i].Contains(" " + k, StringComparison.Ordinal)))
                 kept.Add(rows[i].TrimEnd());
         }
         kept.Add("...");

@@ -8,6 +8,7 @@ using System.Linq;
 using System.Text.Json;
 using Spectre.Console;
 using XenPreempt.Harness.Exploration;
+using XenPreempt.Harness.UserWorkloads;
 using XenPreempt.Machine;
 
 namespace XenPreempt.Harness;
@@ -25,7 +26,8 @@ public static partial class Program
             KernelConfigs.All.Select(c => c.Name).ToArray());
         var strategies = OneOf(new Option<string[]>("--strategy") { Description = "dfs, pct, random, or portfolio (= dfs and pct; the default).", AllowMultipleArgumentsPerToken = true },
             new[] { "dfs", "pct", "random", "portfolio" });
-        var workload = OneOf(new Option<string>("--workload") { Description = "std (default) or a scenario's workload.", DefaultValueFactory = _ => Workloads.Standard.Name }, Workloads.Names.ToArray());
+        var assembly = AssemblyOption();
+        var workload = OneOfUnlessAssembly(new Option<string>("--workload") { Description = "std (default) or a scenario's workload; with --assembly, one of yours.", DefaultValueFactory = _ => Workloads.Standard.Name }, Workloads.Names.ToArray(), assembly);
         var tasks = new Option<string?>("--tasks") { Description = "Replace the workload's tasks: comm:kind:cpu:arg,… (kinds: " + string.Join(", ", TaskKinds) + ").", HelpName = "comm:kind:cpu:arg,…" };
         Check(tasks, v => v is not null && !TaskList.IsMatch(v)
             ? $"--tasks must be comm:kind:cpu:arg[,…] with kind {string.Join(", ", TaskKinds)} and whole-number cpu and arg (got '{v}')" : null);
@@ -46,7 +48,7 @@ public static partial class Program
         var shard = ShardOption();
 
         var cmd = new Command("explore", ExploreDescription);
-        foreach (var o in new Option[] { variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory, shard })
+        foreach (var o in new Option[] { assembly, variants, configs, strategies, workload, tasks, cpus, bound, injections, depth, iterations, seed, maxSteps, timeLimit, stop, reportDir, format, faults, check, writeHistory, shard })
             cmd.Options.Add(o);
         cmd.Validators.Add(r =>
         {
@@ -85,18 +87,33 @@ public static partial class Program
         {
             if (pr.GetValue(reportDir) is DirectoryInfo dir && !TryCreateReportDir(dir, out string problem))
                 return UsageError(pr, stderr, problem);
+            if (!TryOpenAssembly(pr.GetValue(assembly), out var user, out string userProblem))
+                return UsageError(pr, stderr, userProblem);
+            Scenario? userWorkload = null;
+            if (user is not null)
+            {
+                userWorkload = PickUserWorkload(user, pr.GetResult(workload) is { Implicit: false } ? pr.GetValue(workload) : null, out userProblem);
+                if (userWorkload is null)
+                    return UsageError(pr, stderr, userProblem);
+                if (pr.GetValue(tasks) is not null)
+                    return UsageError(pr, stderr, "--tasks: a workload of yours says its own tasks (WorkloadBuilder); --tasks replaces the port's workloads' only");
+                if (pr.GetValue(variants)?.FirstOrDefault(v => !UserWorkloadCatalog.AcceptsVariant(v)) is string mutant)
+                    return UsageError(pr, stderr, $"--variant: '{mutant}' rebuilds the port; with --assembly give the port's own variants (default: ours)");
+                if (pr.GetResult(cpus) is { Implicit: false })
+                    return UsageError(pr, stderr, $"--cpus: a workload of yours says its own vCPUs ({userWorkload.Machine.Cpus}, WorkloadBuilder.with_cpus)");
+            }
             var strategyNames = (pr.GetValue(strategies) is { Length: > 0 } s ? s : new[] { "portfolio" })
                 .SelectMany(x => x == "portfolio" ? new[] { "dfs", "pct" } : new[] { x }).Distinct().ToArray();
             var options = new ExploreOptions
             {
-                Variants = pr.GetValue(variants) is { Length: > 0 } v ? v : VariantNames(),
+                Variants = pr.GetValue(variants) is { Length: > 0 } v ? v : user is not null ? new[] { "ours" } : VariantNames(),
                 // By default every model once: the static-key flavour behaves as the static-call one
                 // (the scenario tests check that); name it with --config to include it.
                 Configs = (pr.GetValue(configs) is { Length: > 0 } c ? c : KernelConfigs.All.Where(k => !k.Name.EndsWith("-key", StringComparison.Ordinal)).Select(k => k.Name).ToArray()).Select(n => KernelConfigs.Find(n)!).ToArray(),
                 Strategies = strategyNames,
-                Workload = pr.GetValue(workload)!,
+                Workload = userWorkload?.Name ?? pr.GetValue(workload)!,
                 Tasks = pr.GetValue(tasks),
-                Cpus = pr.GetValue(cpus),
+                Cpus = userWorkload?.Machine.Cpus ?? pr.GetValue(cpus),
                 PreemptionBound = pr.GetValue(bound),
                 MaxInjections = pr.GetValue(injections),
                 PctDepth = pr.GetValue(depth),
@@ -293,7 +310,7 @@ public static partial class Program
         if (Environment.GetEnvironmentVariable("XEN_HARNESS_DEBUG") == "1" && e.InnerException is not null) err.WriteLine(e.InnerException);
         o.WriteLine($"INTERNAL ERROR {e.Message}");
         o.WriteLine($"  token   {e.Token.Encode()}");
-        o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {e.Token.Encode()}");
+        o.WriteLine($"  replay  {ReplayCommandLine(e.Token)}");
         o.WriteLine("  trace so far:");
         TraceTable.Write(new IndentedWriter(o), e.Result.Machine.Trace.Entries, Array.Empty<long>(), 40);
         return ExitInternal;
@@ -336,10 +353,11 @@ public static partial class Program
                 o.WriteLine();
                 o.WriteLine($"VIOLATION [{v.Violation.Invariant}] {c.Variant} / {c.Config} / {c.Strategy}({c.Bound}), schedule #{v.Schedule.ToString(Inv)}{(timed ? $" at {v.Seconds.ToString("F2", Inv)} s" : "")}, step {v.Violation.Step.ToString(Inv)}");
                 o.WriteLine($"  {v.Violation.Message}");
-                o.WriteLine($"  token   {v.Token.Encode()}");
-                o.WriteLine($"  replay  dotnet run --project src/XenPreempt.Harness -- replay --token {v.Token.Encode()}");
-                // The trace around the violating step, from a replay of the token.
+                // The trace around the violating step, and its hash (what a replay in any process gives), from a replay of the token.
                 var (_, _, replay) = Explorer.Replay(v.Token);
+                o.WriteLine($"  token   {v.Token.Encode()}");
+                o.WriteLine($"  replay  {ReplayCommandLine(v.Token)}");
+                o.WriteLine($"  trace hash {replay.TraceHash:x16}");
                 var marks = replay.Violations.Where(x => x.Invariant == v.Violation.Invariant).Select(x => x.Step).Take(1).ToHashSet();
                 TraceTable.Write(new IndentedWriter(o), replay.Machine.Trace.Entries, marks, 16);
             }
@@ -389,11 +407,14 @@ public static partial class Program
         var token = new Option<string?>("--token") { Description = "A replay token (xh1.…) from explore.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "A bug-NNNN.trace.json written by explore --report-dir.", HelpName = "file" };
         var verbose = new Option<bool>("--verbose") { Description = "Print every trace row." };
-        var cmd = new Command("replay", ReplayDescription) { token, file, verbose };
+        var assembly = AssemblyOption();
+        var cmd = new Command("replay", ReplayDescription) { token, file, verbose, assembly };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
             if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), out var t, out string problem))
+                return UsageError(pr, stderr, problem);
+            if (!TryOpenAssembly(pr.GetValue(assembly), out _, out problem))
                 return UsageError(pr, stderr, problem);
             return RunReplay(pr, stdout, stderr, t!, TokenSource(pr, file), pr.GetValue(verbose) ? 0 : 40);
         });
@@ -469,11 +490,14 @@ public static partial class Program
     {
         var token = new Option<string?>("--token") { Description = "The failing schedule's replay token.", HelpName = "xh1.…" };
         var file = new Option<FileInfo?>("--trace-file") { Description = "Or its bug-NNNN.trace.json.", HelpName = "file" };
-        var cmd = new Command("minimize", MinimizeDescription) { token, file };
+        var assembly = AssemblyOption();
+        var cmd = new Command("minimize", MinimizeDescription) { token, file, assembly };
         cmd.Validators.Add(r => ExactlyOneSource(r, token, file));
         cmd.SetAction(pr =>
         {
             if (!TryReadToken(pr.GetValue(token), pr.GetValue(file), out var t, out string problem))
+                return UsageError(pr, stderr, problem);
+            if (!TryOpenAssembly(pr.GetValue(assembly), out _, out problem))
                 return UsageError(pr, stderr, problem);
             try
             {
@@ -481,7 +505,7 @@ public static partial class Program
                 stdout.WriteLine($"minimized [{m.Invariant}]: {m.Original.Choices.Count.ToString(Inv)} -> {m.Minimal.Choices.Count.ToString(Inv)} choices, " +
                     $"{m.OriginalNonDefault.ToString(Inv)} -> {m.MinimalNonDefault.ToString(Inv)} non-default, {m.Attempts.ToString(Inv)} replays");
                 stdout.WriteLine($"token   {m.Minimal.Encode()}");
-                stdout.WriteLine($"replay  dotnet run --project src/XenPreempt.Harness -- replay --token {m.Minimal.Encode()}");
+                stdout.WriteLine($"replay  {ReplayCommandLine(m.Minimal)}");
                 return ExitOk;
             }
             catch (ArgumentException e)

@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using XenPreempt.Harness.UserWorkloads;
 using XenPreempt.Machine;
 
 namespace XenPreempt.Harness;
@@ -67,7 +68,8 @@ public static partial class Program
 
     private static Command ScenarioCommand(TextWriter stdout, TextWriter stderr)
     {
-        var name = OneOf(new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) }, Scenarios.All.Select(s => s.Name).ToArray());
+        var assembly = AssemblyOption();
+        var name = OneOfUnlessAssembly(new Argument<string>("name") { Description = "Scenario: " + string.Join(", ", Scenarios.All.Select(s => s.Name)) + "; with --assembly, a workload of yours (run with the machine's default choices)." }, Scenarios.All.Select(s => s.Name).ToArray(), assembly);
         var variant = OneOf(new Option<string>("--variant") { Description = "Variant of the path (names: 'list').", Required = true }, VariantNames, "variant");
         var config = OneOf(new Option<string>("--config") { Description = "Kernel configuration (see 'list').", Required = true }, KernelConfigs.All.Select(c => c.Name).ToArray());
         var seed = OptionalSeed("Seed for the decisions the scenario's script leaves open (and, with --faults, for where faults strike; default 1).");
@@ -83,8 +85,23 @@ public static partial class Program
         scenario.Options.Add(verbose);
         scenario.Options.Add(rows);
         scenario.Options.Add(faults);
-        scenario.SetAction(pr => RunScenario(stdout, stderr, pr.GetValue(name)!, pr.GetValue(variant)!, pr.GetValue(config)!,
-            pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows), ParseFaults(pr.GetValue(faults))));
+        scenario.Options.Add(assembly);
+        scenario.SetAction(pr =>
+        {
+            string scenarioName = pr.GetValue(name)!;
+            if (!TryOpenAssembly(pr.GetValue(assembly), out var user, out string problem))
+                return UsageError(pr, stderr, problem);
+            if (user is not null)
+            {
+                if (PickUserWorkload(user, scenarioName, out problem) is not Scenario mine)
+                    return UsageError(pr, stderr, problem);
+                if (!UserWorkloadCatalog.AcceptsVariant(pr.GetValue(variant)!))
+                    return UsageError(pr, stderr, $"--variant: '{pr.GetValue(variant)}' rebuilds the port; with --assembly give the port's own variants");
+                scenarioName = mine.Name;
+            }
+            return RunScenario(stdout, stderr, scenarioName, pr.GetValue(variant)!, pr.GetValue(config)!,
+                pr.GetValue(seed), pr.GetValue(verbose) ? 0 : pr.GetValue(rows), ParseFaults(pr.GetValue(faults)));
+        });
         return scenario;
     }
 
@@ -120,7 +137,7 @@ public static partial class Program
 
     private static int RunScenario(TextWriter o, TextWriter err, string name, string variant, string configName, ulong? seed, int rows, IReadOnlyList<string> faults)
     {
-        var scenario = Scenarios.Find(name)!;
+        var scenario = Exploration.Workloads.Find(name)!;
         var config = KernelConfigs.Find(configName)!;
         if (!KernelConfigs.Supports(variant, config))
         {

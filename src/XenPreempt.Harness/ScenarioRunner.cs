@@ -34,7 +34,8 @@ public static class ScenarioRunner
         if (config.BootPreempt.Length > 0)
             words.Add("preempt=" + config.BootPreempt);
         words.Add("xen.variant=" + variant);
-        words.Add("tasks=" + scenario.Tasks);
+        if (scenario.Tasks.Length > 0)
+            words.Add("tasks=" + scenario.Tasks);
         if (scenario.Boot.Length > 0)
             words.Add(scenario.Boot);
         return string.Join(' ', words);
@@ -57,7 +58,7 @@ public static class ScenarioRunner
         if (!KernelConfigs.Supports(variant, config))
             throw new ArgumentException(KernelConfigs.UnsupportedReason(variant));
         // "ours~mutant" boots ours, compiled with the mutant; "name+fixes" boots name after the code fixes.
-        build ??= PortBuilder.ForVariant(config, variant);
+        build ??= UserWorkloads.UserWorkloadCatalog.BuildFor(scenario, config) ?? PortBuilder.ForVariant(config, variant);
         faults ??= Array.Empty<string>();
         string cmdline = Cmdline(FaultOptions.ApplyToWorkload(scenario, faults), Exploration.Mutants.Parse(variant).Variant, config);
         IChoiceOracle? fallback = seed is ulong s ? new RandomOracle(s, injectionProbability: 0) : null;

@@ -21,6 +21,11 @@ public sealed record PerCpuWrite(string Variable, int Cpu, string Value, string 
 public sealed record TaskFlagWrite(string Task, string Flag, bool Value) : TraceEvent;
 
 /// <summary>
+/// The toolstack's IOCTL_PRIVCMD_HYPERCALL for <paramref name="Task"/> (comm/pid): entered, or (<paramref name="Done"/>) returning to user space.
+/// </summary>
+public sealed record PrivcmdHypercall(string Task, bool Done) : TraceEvent;
+
+/// <summary>
 /// The event log: what the guest and the hypervisor report, in order. Invariant checkers observe it
 /// (as Jepsen checks a history, separately from the system under test); its hash proves determinism.
 /// </summary>

@@ -19,7 +19,7 @@ public class CheckerTests
     public void AStateTheWritesLeaveSet_UnderATaskOutsideAnyHypercall_IsAFlagOwnerViolation()
     {
         var c = new Checker(Checker.DefaultLatencyBoundNs);
-        c.Observe(Entry("xl", "privcmd", "xl/1001 IOCTL_PRIVCMD_HYPERCALL op=36", null, Cpu("xl", "0"), Cpu("swapper/1", "0")));
+        c.Observe(Entry("xl", "privcmd", "xl/1001 IOCTL_PRIVCMD_HYPERCALL op=36", new PrivcmdHypercall("xl/1001", Done: false), Cpu("xl", "0"), Cpu("swapper/1", "0")));
         c.Observe(Entry("xl", "percpu", "xen_in_preemptible_hcall[cpu0] = 1 (raw_cpu_write)",
             new PerCpuWrite(Checker.HcallStateVariable, 0, "1", "raw_cpu_write"), Cpu("xl", "1"), Cpu("swapper/1", "0")));
         Assert.Empty(c.Violations);
@@ -31,7 +31,7 @@ public class CheckerTests
     public void APerTaskFlag_FollowsItsTask_ThroughASwitch()
     {
         var c = new Checker(Checker.DefaultLatencyBoundNs);
-        c.Observe(Entry("xl", "privcmd", "xl/1001 IOCTL_PRIVCMD_HYPERCALL op=36", null, Cpu("xl", "0"), Cpu("swapper/1", "0")));
+        c.Observe(Entry("xl", "privcmd", "xl/1001 IOCTL_PRIVCMD_HYPERCALL op=36", new PrivcmdHypercall("xl/1001", Done: false), Cpu("xl", "0"), Cpu("swapper/1", "0")));
         c.Observe(Entry("xl", "tif", "xl/1001 TIF_XEN_PREEMPTIBLE_HCALL = 1", new TaskFlagWrite("xl/1001", Checker.HcallStateFlag, true), Cpu("xl", "1"), Cpu("swapper/1", "0")));
         // xl is switched out: the flag leaves with it, and CPU0's state (the running task's) is clear.
         c.Observe(Entry("xl", "switch", "xl/1001 -> kworker/0:1/1002 (preempt)", null, Cpu("kworker/0:1", "0"), Cpu("swapper/1", "0")));

@@ -26,6 +26,9 @@ public static class Execution
         var run = machine.Run(guest);
         checker.Finish(run.TimeNs);
         var violations = new List<Violation>(checker.Violations);
+        // The workload's own invariants (a user's), after the built-in ones; one at the end of the run is marked at its last step.
+        foreach (var f in machine.FinishInvariants(run))
+            violations.Add(new Violation(f.Invariant, f.Message, f.Step < 0 ? run.Steps : f.Step, f.Step < 0 ? run.TimeNs : f.TimeNs));
         if (run.Outcome is RunOutcome.Panic)
             violations.Add(new Violation("panic", run.Message ?? "kernel panic", run.Steps, run.TimeNs));
         return new ExecutionResult(run, violations, checker.MaxHypercallLatencyNs, machine.Trace.Hash, machine, recorder.Log);

@@ -21,7 +21,8 @@ public static class Workloads
         new MachineConfig { Cpus = 2, MaxTimeNs = 100_000_000, MaxSteps = 20_000, EventBudget = 1, ExceptionBudget = 1 },
         o => o);
 
-    public static Scenario? Find(string name) => name == Standard.Name ? Standard : Scenarios.Find(name);
+    /// <summary>A workload by name: std, a scenario's, or a user's (<c>name@Assembly</c>, once its assembly is opened).</summary>
+    public static Scenario? Find(string name) => name == Standard.Name ? Standard : Scenarios.Find(name) ?? UserWorkloads.UserWorkloadCatalog.Find(name);
 
     public static IEnumerable<string> Names => new[] { Standard.Name }.Concat(Scenarios.All.Select(s => s.Name));
 }
@@ -162,7 +163,7 @@ public static class Explorer
     private static CellResult RunCell(ExploreOptions o, Scenario workload, string variant, KernelConfig config, string strategyName, Action<string>? progress, int ordinal, CellShare share)
     {
         var bootVariant = Mutants.Parse(variant).Variant;
-        var build = PortBuilder.ForVariant(config, variant);
+        var build = UserWorkloads.UserWorkloadCatalog.BuildFor(workload, config) ?? PortBuilder.ForVariant(config, variant);
         string cmdline = ScenarioRunner.Cmdline(FaultOptions.ApplyToWorkload(workload, o.Faults), bootVariant, config);
         var plan = new CellPlan($"{variant}/{config.Name}/{strategyName}", ordinal, strategyName, o.Iterations, o.TimeLimitSeconds, o.StopOnFirstBug, o.ProgressIntervalSeconds)
         {
@@ -236,6 +237,8 @@ public static class Explorer
     public static (Scenario Workload, KernelConfig Config, ExecutionResult Result) Replay(ReplayToken token)
     {
         var f = token.Workload.Split('~');
+        if (f.Length is >= 4 and <= 6 && UserWorkloads.UserWorkloadCatalog.IsUser(f[0]) && Workloads.Find(f[0]) is null)
+            throw new ArgumentException($"the token comes from the workload {f[0]}: give --assembly <path to {UserWorkloads.UserWorkloadCatalog.AssemblyOf(f[0])}.dll> (the assembly it was explored in)");
         var workload = (f.Length is >= 4 and <= 6 ? Workloads.Find(f[0]) : null) ?? throw new ArgumentException($"the token names an unknown workload '{token.Workload}' (expected <workload>~<cpus>~<injections>~<max-steps>[~<tasks>[~<faults>]], workload one of {string.Join(", ", Workloads.Names)})");
         if (f.Length >= 5 && f[4].Length > 0)
         {
@@ -254,7 +257,7 @@ public static class Explorer
             throw new ArgumentException($"the token's machine parameters are malformed: '{token.Workload}' (cpus 1 to 64, injections 0 or more, max-steps 1 or more)");
         var config = KernelConfigs.Find(token.Config) ?? throw new ArgumentException($"the token names an unknown configuration '{token.Config}' (known: {string.Join(", ", KernelConfigs.All.Select(c => c.Name))})");
         var bootVariant = Mutants.Parse(token.Variant).Variant;
-        var build = PortBuilder.ForVariant(config, token.Variant);
+        var build = UserWorkloads.UserWorkloadCatalog.BuildFor(workload, config) ?? PortBuilder.ForVariant(config, token.Variant);
         if (!build.Variants.Any(v => v.Name == bootVariant))
             throw new ArgumentException($"the token names an unknown variant '{token.Variant}' (known: {string.Join(", ", build.Variants.Select(v => v.Name))})");
         var faults = FaultsOf(token);

@@ -69,6 +69,8 @@ public sealed partial class LinuxGuest : IGuest
             xen_variants.select(boot.variant);
             foreach (var spec in boot.tasks)
                 Linux.kernel_thread_create(spec);
+            if (boot.workload is string name)
+                start_workload(name);
         }
         finally
         {
@@ -110,6 +112,8 @@ public sealed class boot_params
     /// test whatever the variant's era, to show what a variant's code does on the other side of it.
     /// </summary>
     public bool? cond_resched_irqs;
+    /// <summary>workload=NAME (harness only): boot a user's registered <see cref="Workload"/> (kernel/user_workload.cs).</summary>
+    public string? workload;
     public readonly List<task_spec> tasks = new();
 
     /// <summary>Parses <c>key=value</c> words; an unknown key or a bad value is an error, not a guess.</summary>
@@ -135,6 +139,7 @@ public sealed class boot_params
                     };
                     break;
                 case "tasks": parse_tasks(p, value); break;
+                case "workload": p.workload = value; break;
                 default: throw new ArgumentException($"unknown kernel parameter '{key}'");
             }
         }

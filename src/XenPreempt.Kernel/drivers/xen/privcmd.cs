@@ -3,6 +3,7 @@
 // arch/x86/include/asm/xen/hypercall.h (privcmd_call, __xen_stac/__xen_clac) — Linux v6.18
 // (0291023e snapshot). The bracketed ioctl body itself differs across history and lives in each
 // variant file.
+using XenPreempt.Machine;
 using XenPreempt.Annotations;
 
 namespace XenPreempt.Kernel;
@@ -24,9 +25,9 @@ public static partial class Linux
             return -25; // -ENOTTY
         var curr = current;
         curr.in_privcmd_hypercall = true;
-        trace("privcmd", $"{curr} IOCTL_PRIVCMD_HYPERCALL op={udata.op}");
+        LinuxGuest.This.machine.Trace.Record("privcmd", $"{curr} IOCTL_PRIVCMD_HYPERCALL op={udata.op}", new PrivcmdHypercall(curr.ToString(), Done: false));
         long ret = xen_variants.current_ops().privcmd_ioctl_hypercall(udata);
-        trace("privcmd", $"{curr} ioctl done ret={ret}");
+        LinuxGuest.This.machine.Trace.Record("privcmd", $"{curr} ioctl done ret={ret}", new PrivcmdHypercall(curr.ToString(), Done: true));
         curr.in_privcmd_hypercall = false;
         return ret;
     }

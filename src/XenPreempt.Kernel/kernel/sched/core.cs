@@ -33,15 +33,18 @@ public static partial class Linux
     }
 
     /// <summary>Creates a workload task from a boot spec and wakes it on its CPU.</summary>
-    internal static void kernel_thread_create(task_spec spec)
+    internal static void kernel_thread_create(task_spec spec) =>
+        kernel_thread_create(spec, workload.resolve(spec.kind), workload.is_percpu_kthread(spec.kind));
+
+    /// <summary>Creates a task running <paramref name="body"/>; a <paramref name="bound"/> one never leaves its CPU.</summary>
+    internal static void kernel_thread_create(task_spec spec, Action<task_spec> body, bool bound)
     {
         var g = LinuxGuest.This;
         if (spec.cpu < 0 || spec.cpu >= g.machine.Cpus.Length)
             throw new ArgumentException($"task {spec.comm}: CPU {spec.cpu} does not exist");
-        var body = workload.resolve(spec.kind);
         // A new task first runs in ret_from_fork, holding the count __schedule left it.
         var p = new task_struct(spec.comm, 1000 + g.next_pid++) { cpu = spec.cpu, preempt_count = PREEMPT_OFFSET, spec = spec };
-        if (workload.is_percpu_kthread(spec.kind))
+        if (bound)
             p.nr_cpus_allowed = 1;
         p.thread = g.machine.CreateThread(p.comm, () => enter_guest(g, p, () => ret_from_fork(p, body)));
         g.tasks.Add(p);
