@@ -91,6 +91,9 @@ internal sealed class CallClassifier
             .Any(call => HelperSummary.CalleeName(call) is { } name && KernelApi.Lookup(name).PerCpu is not PerCpuAccess.NotPerCpu);
     }
 
+    /// <summary>Is <paramref name="symbol"/> (a field or property) the per-CPU variable a preemptible-hypercall region sets?</summary>
+    public bool IsHypercallStateVariable(ISymbol symbol, AnalyzerSettings settings) => symbol.Name == KernelApi.HypercallStateName;
+
     /// <summary>The kernel's per-task thread-flag API (include/linux/thread_info.h).</summary>
     private static readonly System.Collections.Generic.HashSet<string> ThreadFlagFunctions = new(System.StringComparer.Ordinal)
     {
