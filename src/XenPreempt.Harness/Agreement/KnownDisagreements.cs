@@ -38,26 +38,6 @@ public static class KnownDisagreements
             "where XPA0001 fires and the move-to-task fix then gives our fix: a two-step chain the agreement rows would show."),
 
 
-        new("DEBUG_PREEMPT's line comes from two helpers deep (the June 2023 patch without its item 3)",
-            new[] { "june2023~without-item3" }, new[] { "dynamic" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
-            "The `__this_cpu_write()` that prints \"BUG: using __this_cpu_write() in preemptible code\" is in " +
-            "`xen_preemptible_hcall_set()`, which the recognised begin helper calls: two calls below `privcmd_ioctl_hypercall`. XPA0004 " +
-            "sees checked per-CPU accesses one helper deep (docs/rules/XPA0004.md), so it reports a begin that writes the state itself " +
-            "(fdfd811ddde3's), not this one. XPA0001 fires at the very call (the same mistake, seen as the migration race). (No shipped " +
-            "variant prints the line under a build it met: only this draft does.)",
-            "Helper summaries of configurable depth (docs/design.md, summaries): with depth 2, XPA0004 reports the begin call with the " +
-            "access it reaches named."),
-
-        new("The hypercall state is recognised by its kernel name; these mutants keep it in a field named otherwise",
-            new[] { "ours~percpu-handoff", "ours~percpu-pv-handoff", "ours~this-cpu-write" }, Static, Discrepancy.StaticOnly, new[] { DiagnosticIds.PerCpuStateAcrossPreemption },
-            "The mutants put the state in a per-CPU field `xen_mutant_flag` (the C# name `xen_in_preemptible_hcall` is taken by our " +
-            "fix's test helper), written by the `[PreemptibleHypercallBegin]` helper. The upcall's clear `raw_cpu_write(xen_mutant_flag, " +
-            "false)` is therefore not seen as clearing the state, and XPA0001's \"not cleared before the reschedule\" fires at the " +
-            "hand-off's reschedule under none and voluntary, where the hand-off is the only switch point and the runtime shows it correct. " +
-            "A port that names the state as the kernel does (every variant) is not affected.",
-            "Learn the state variable from the recognised begin helper's body (the per-CPU variable it writes), not only from the name, " +
-            "so a clear of that variable counts."),
-
         new("After 7dadeaa6e851 (v7.0) only full and lazy exist; the analyzers' dynamic model still has none and voluntary",
             new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { DiagnosticIds.PatchableRescheduleOnHypercallPath },
             "The analyzers analyse a PREEMPT_DYNAMIC build for the worst of all four modes, and its symbols do not say that v7.0 removed " +

@@ -59,10 +59,12 @@ internal sealed class HelperSummaries
     /// inside it, its region role. A call that is not recognised by name or list is summarised in turn while the depth
     /// lasts; so are the constructors of the scope guards the body creates (a factory such as <c>guard_preempt()</c>).
     /// </summary>
-    public CallEffect Summarize(IMethodSymbol method) => Summarize(method, Depth, seeGuards: true);
+    public CallEffect Summarize(IMethodSymbol method) => Summarize(method, Depth, seeGuards: true, ImmutableHashSet<string>.Empty);
 
-    private CallEffect Summarize(IMethodSymbol method, int depth, bool seeGuards)
+    // callers: the names of the helpers whose summaries are being computed around this one (see CalleeSummary).
+    private CallEffect Summarize(IMethodSymbol method, int depth, bool seeGuards, ImmutableHashSet<string> callers)
     {
+        callers = callers.Add(method.Name);
         if (BodyOf(method) is not { } body || HasStatementLevelBranches(body))
             return CallEffect.None;
 
@@ -76,9 +78,9 @@ internal sealed class HelperSummaries
         {
             CallEffect primitive;
             if (call is InvocationExpressionSyntax invocation && CalleeName(invocation) is { } name)
-                primitive = ByName(name, settings) is { IsNone: false } known ? known : CalleeSummary(name, method, depth - 1);
+                primitive = ByName(name, settings) is { IsNone: false } known ? known : CalleeSummary(name, method, depth - 1, callers);
             else if (call is BaseObjectCreationExpressionSyntax creation && seeGuards)
-                primitive = GuardCreated(method, creation, depth);
+                primitive = GuardCreated(method, creation, depth, callers);
             else
                 continue;
             if (primitive.IsNone)
@@ -100,16 +102,22 @@ internal sealed class HelperSummaries
 
     /// <summary>
     /// A callee known by nothing but its body, summarised while the depth lasts. A callee with a contract attribute says
-    /// what it does itself and is not looked into. Named for what it wraps, so messages name the primitive reached.
+    /// what it does itself and is not looked into; nor is one that calls back into a helper being summarised (mutual
+    /// recursion has no straight-line sum: cut anywhere, it would count one side and not the other). Named for what it
+    /// wraps, so messages name the primitive reached.
     /// </summary>
-    private CallEffect CalleeSummary(string name, IMethodSymbol caller, int depth)
+    private CallEffect CalleeSummary(string name, IMethodSymbol caller, int depth, ImmutableHashSet<string> callers)
     {
-        if (depth < 1 || SourceMethodNamed(name) is not { } callee || SymbolEqualityComparer.Default.Equals(callee, caller)
-            || DeclaresEffect(callee))
+        if (depth < 1 || callers.Contains(name) || SourceMethodNamed(name) is not { } callee || SymbolEqualityComparer.Default.Equals(callee, caller)
+            || DeclaresEffect(callee) || CallsAnyOf(callee, callers))
             return CallEffect.None;
-        var summary = Summarize(callee, depth, seeGuards: true);
+        var summary = Summarize(callee, depth, seeGuards: true, callers);
         return summary.IsNone ? summary : summary with { Name = summary.Via ?? summary.Name };
     }
+
+    private static bool CallsAnyOf(IMethodSymbol method, ImmutableHashSet<string> names) =>
+        BodyOf(method) is { } body
+        && body.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(call => CalleeName(call) is { } name && names.Contains(name));
 
     /// <summary>Attributes that say what a method does (the classifier applies them; its body is not the contract).</summary>
     private static readonly string[] EffectAttributes =
@@ -144,7 +152,7 @@ internal sealed class HelperSummaries
     /// The guard type is the method's return type (no semantic model is needed): its constructor with that many
     /// arguments, summarised, is what the factory does. A constructor does not look further into guards.
     /// </summary>
-    private CallEffect GuardCreated(IMethodSymbol factory, BaseObjectCreationExpressionSyntax creation, int depth)
+    private CallEffect GuardCreated(IMethodSymbol factory, BaseObjectCreationExpressionSyntax creation, int depth, ImmutableHashSet<string> callers)
     {
         if (factory.ReturnType is not INamedTypeSymbol guard
             || (creation is ObjectCreationExpressionSyntax { Type: var type } && SimpleTypeName(type) != guard.Name))
@@ -153,7 +161,7 @@ internal sealed class HelperSummaries
         var constructors = guard.InstanceConstructors.Where(c => c.Parameters.Length == arguments).ToList();
         if (constructors.Count != 1)
             return CallEffect.None;
-        var constructed = Summarize(constructors[0], depth, seeGuards: false);
+        var constructed = Summarize(constructors[0], depth, seeGuards: false, callers);
         return constructed.IsNone ? constructed : constructed with { Name = constructed.Via ?? constructed.Name };
     }
 

@@ -99,6 +99,7 @@ public sealed class HelperSummaryTests
         Analyzer("""
             class C
             {
+                static void panic(string why) { }
                 static void die() { panic("fatal"); }
                 [ProcessContext] static void f(bool bad) { preempt_disable(); if (bad) die(); preempt_enable(); }
                 [ProcessContext] static void g(bool bad) { preempt_disable(); if (bad) { {|#0:return;|} } preempt_enable(); }
