@@ -15,7 +15,7 @@ namespace XenPreempt.Harness;
 /// <summary>One build of the reference port: the port's sources compiled with one configuration's symbols.</summary>
 public sealed class PortBuild
 {
-    private readonly MethodInfo _create;
+    private readonly IGuestImage _image;
     private readonly Lazy<CSharpCompilation> _compilation;
 
     internal PortBuild(KernelConfig config, Assembly assembly, Lazy<CSharpCompilation> compilation)
@@ -23,11 +23,11 @@ public sealed class PortBuild
         Config = config;
         Assembly = assembly;
         _compilation = compilation;
-        var type = assembly.GetType("XenPreempt.Kernel.LinuxGuest", throwOnError: true)!;
-        _create = type.GetMethod("create")!;
-        Variants = ((IReadOnlyList<(string Name, string Models)>)type.GetMethod("variants")!.Invoke(null, null)!).ToArray();
-        VariantCode = ((IReadOnlyList<(string Name, string CodeType)>)type.GetMethod("variant_code")!.Invoke(null, null)!)
-            .ToDictionary(v => v.Name, v => v.CodeType, StringComparer.Ordinal);
+        // The port exports one IGuestImage (the machine's contract, shared with this load context): typed entry points.
+        var imageType = assembly.GetExportedTypes().Single(t => typeof(IGuestImage).IsAssignableFrom(t) && !t.IsAbstract);
+        _image = (IGuestImage)Activator.CreateInstance(imageType)!;
+        Variants = _image.Variants.ToArray();
+        VariantCode = _image.VariantCode.ToDictionary(v => v.Name, v => v.CodeType, StringComparer.Ordinal);
     }
 
     public KernelConfig Config { get; }
@@ -42,17 +42,7 @@ public sealed class PortBuild
     public IReadOnlyDictionary<string, string> VariantCode { get; }
 
     /// <summary>Creates a guest for a kernel command line.</summary>
-    public IGuest CreateGuest(string cmdline)
-    {
-        try
-        {
-            return (IGuest)_create.Invoke(null, new object[] { cmdline })!;
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            throw e.InnerException;
-        }
-    }
+    public IGuest CreateGuest(string cmdline) => _image.Create(cmdline);
 }
 
 /// <summary>

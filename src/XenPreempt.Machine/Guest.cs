@@ -1,5 +1,24 @@
 // SPDX-License-Identifier: MIT
+using System.Collections.Generic;
+
 namespace XenPreempt.Machine;
+
+/// <summary>
+/// A guest image's entry points for the tool that loads it (the harness compiles a guest in memory, once per
+/// configuration, into its own load context): the image exports one implementation, found by this interface rather
+/// than by member names.
+/// </summary>
+public interface IGuestImage
+{
+    /// <summary>Creates a guest for a command line (what it accepts is the guest's business).</summary>
+    IGuest Create(string cmdline);
+
+    /// <summary>The programs (variants) this image contains, in order: name and what it models.</summary>
+    IReadOnlyList<(string Name, string Models)> Variants { get; }
+
+    /// <summary>For each variant, the full name of the type whose code it runs.</summary>
+    IReadOnlyList<(string Name, string CodeType)> VariantCode { get; }
+}
 
 /// <summary>What the hardware and hypervisor call into: the guest kernel's entry points.</summary>
 public interface IGuest

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using XenPreemptAnalyzers;
 
 namespace XenPreempt.Harness.Agreement;
 
@@ -25,7 +26,7 @@ public static class KnownDisagreements
     {
         new("No code fix can compile a region back in (the June 2023 report)",
             new[] { "66a07b44e765+fixes", "4624a14f4daa+fixes" },
-            Dynamic, Discrepancy.RemainsAfterFixes, new[] { "XPA0002", "hcall-latency" },
+            Dynamic, Discrepancy.RemainsAfterFixes, new[] { DiagnosticIds.PatchableRescheduleOnHypercallPath, "hcall-latency" },
             "From 2020 on, the region and its hand-off are under `#if !CONFIG_PREEMPTION`, and PREEMPT_DYNAMIC selects PREEMPTION: in a " +
             "dynamic build `xen_preemptible_hcall_begin()` is an empty stub, nothing hands off, and a long hypercall is rescheduled only " +
             "by `irqentry_exit()`'s `irqentry_exit_cond_resched()`, a no-op in none and voluntary (Per Bilse's report). XPA0002 reports " +
@@ -37,28 +38,8 @@ public static class KnownDisagreements
             "where XPA0001 fires and the move-to-task fix then gives our fix: a two-step chain the agreement rows would show."),
 
 
-        new("DEBUG_PREEMPT's line comes from two helpers deep (the June 2023 patch without its item 3)",
-            new[] { "june2023~without-item3" }, new[] { "dynamic" }, Discrepancy.DynamicOnly, new[] { "debug-preempt" },
-            "The `__this_cpu_write()` that prints \"BUG: using __this_cpu_write() in preemptible code\" is in " +
-            "`xen_preemptible_hcall_set()`, which the recognised begin helper calls: two calls below `privcmd_ioctl_hypercall`. XPA0004 " +
-            "sees checked per-CPU accesses one helper deep (docs/rules/XPA0004.md), so it reports a begin that writes the state itself " +
-            "(fdfd811ddde3's), not this one. XPA0001 fires at the very call (the same mistake, seen as the migration race). (No shipped " +
-            "variant prints the line under a build it met: only this draft does.)",
-            "Helper summaries of configurable depth (docs/design.md, summaries): with depth 2, XPA0004 reports the begin call with the " +
-            "access it reaches named."),
-
-        new("The hypercall state is recognised by its kernel name; these mutants keep it in a field named otherwise",
-            new[] { "ours~percpu-handoff", "ours~percpu-pv-handoff", "ours~this-cpu-write" }, Static, Discrepancy.StaticOnly, new[] { "XPA0001" },
-            "The mutants put the state in a per-CPU field `xen_mutant_flag` (the C# name `xen_in_preemptible_hcall` is taken by our " +
-            "fix's test helper), written by the `[PreemptibleHypercallBegin]` helper. The upcall's clear `raw_cpu_write(xen_mutant_flag, " +
-            "false)` is therefore not seen as clearing the state, and XPA0001's \"not cleared before the reschedule\" fires at the " +
-            "hand-off's reschedule under none and voluntary, where the hand-off is the only switch point and the runtime shows it correct. " +
-            "A port that names the state as the kernel does (every variant) is not affected.",
-            "Learn the state variable from the recognised begin helper's body (the per-CPU variable it writes), not only from the name, " +
-            "so a clear of that variable counts."),
-
         new("After 7dadeaa6e851 (v7.0) only full and lazy exist; the analyzers' dynamic model still has none and voluntary",
-            new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { "XPA0002" },
+            new[] { "7dadeaa6e851", "7dadeaa6e851+fixes" }, Dynamic, Discrepancy.StaticOnly, new[] { DiagnosticIds.PatchableRescheduleOnHypercallPath },
             "The analyzers analyse a PREEMPT_DYNAMIC build for the worst of all four modes, and its symbols do not say that v7.0 removed " +
             "none and voluntary on x86. What XPA0002 reports in 4624a14f4daa's code, which this variant runs — the compiled-out region " +
             "and the patchable call in the upcall — starves a hypercall only in the modes that no longer exist. The fixes rename the " +
@@ -77,7 +58,7 @@ public static class KnownDisagreements
             "from such an entry unless it is guarded by `preempt_count() == 0` (the 2020 stable fix, which XPA0006's guard fix already writes)."),
 
         new("Per-CPU state with a correct hand-off on PV and PVH: correct on x86 today, reported as fragile",
-            new[] { "ours~percpu-handoff" }, new[] { "full", "lazy", "dynamic", "dynamic-key" }, Discrepancy.StaticOnly, new[] { "XPA0001" },
+            new[] { "ours~percpu-handoff" }, new[] { "full", "lazy", "dynamic", "dynamic-key" }, Discrepancy.StaticOnly, new[] { DiagnosticIds.PerCpuStateAcrossPreemption },
             "XPA0001 is Peter Zijlstra's objection as a rule: a per-CPU write in preemptible code is relied on until the hypercall, and " +
             "the task may be switched in between. On x86 no route does that except the upcall's hand-off, which this mutant has on PV " +
             "and on the PVH vector: kernel-mode int3/#DB are NMI-like and never reschedule, and nothing traceable runs inside the bracket " +

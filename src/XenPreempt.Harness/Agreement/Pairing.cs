@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using XenPreemptAnalyzers;
 
 namespace XenPreempt.Harness.Agreement;
 
@@ -12,7 +13,7 @@ public sealed record RulePair(string Rule, string Invariant, string Reason);
 public sealed record Unpaired(string Name, string Reason);
 
 /// <summary>
-/// The declared mapping from the analyzers' rules to the harness's invariants (issue 7, item 2). A
+/// The declared mapping from the analyzers' rules (by their descriptors' ids, <see cref="DiagnosticIds"/>) to the harness's invariants (issue 7, item 2). A
 /// rule that fires predicts a violation of one of its invariants in some schedule of the same build;
 /// a violated invariant predicts one of its rules firing on the same code.
 /// </summary>
@@ -20,32 +21,32 @@ public static class Pairing
 {
     public static readonly IReadOnlyList<RulePair> Pairs = new RulePair[]
     {
-        new("XPA0001", "flag-owner",
+        new(DiagnosticIds.PerCpuStateAcrossPreemption, "flag-owner",
             "Per-CPU state relied on across a point where the task can migrate: when it happens, the state stays on the old CPU and " +
             "another task runs there with it set (or takes the hand-off branch meant for the hypercall task). flag-owner checks, at every " +
             "step, that a CPU's preemptible-hypercall state belongs to the task running there and that only that task changes it."),
-        new("XPA0001", "model-fidelity",
+        new(DiagnosticIds.PerCpuStateAcrossPreemption, "model-fidelity",
             "The stale state seen from the other side: under none/voluntary the task that next takes an upcall on the old CPU finds " +
             "the state set and is rescheduled by the hand-off, outside any hypercall — a preemption the model forbids."),
-        new("XPA0002", "hcall-latency",
+        new(DiagnosticIds.PatchableRescheduleOnHypercallPath, "hcall-latency",
             "A patchable reschedule on the hypercall preemption path is a no-op in some modes, so the task inside the hypercall ignores " +
             "need_resched until the hypercall ends: hcall-latency bounds the time between need_resched and the switch (20 ms)."),
-        new("XPA0002", "soft-lockup",
+        new(DiagnosticIds.PatchableRescheduleOnHypercallPath, "soft-lockup",
             "The same no-op reschedule, long enough (a 30 s toolstack hypercall, scenario c2) for the soft-lockup watchdog to print its line."),
-        new("XPA0003", "model-fidelity",
+        new(DiagnosticIds.RawRescheduleOnGenericPath, "model-fidelity",
             "A raw reschedule on a generic path overrides preempt=: under none/voluntary a task is preempted at interrupt exit outside any " +
             "hypercall, which model-fidelity reports."),
-        new("XPA0004", "debug-preempt",
+        new(DiagnosticIds.CheckedPerCpuAccessInPreemptibleCode, "debug-preempt",
             "The static twin of CONFIG_DEBUG_PREEMPT: a checked per-CPU access in preemptible code prints the kernel's " +
             "\"BUG: using __this_cpu_…() in preemptible code\" line, which debug-preempt reads from the console."),
-        new("XPA0005", "region-open",
+        new(DiagnosticIds.UnbalancedContextAtExit, "region-open",
             "A preemptible-hypercall region begun and not ended on some path: the ioctl returns to the toolstack with the state still set, " +
             "which region-open checks at every IOCTL_PRIVCMD_HYPERCALL return."),
-        new("XPA0005", "flag-owner",
+        new(DiagnosticIds.UnbalancedContextAtExit, "flag-owner",
             "The same open region seen later: the state left set belongs to no hypercall, and the next task on that CPU runs with it."),
-        new("XPA0005", "model-fidelity",
+        new(DiagnosticIds.UnbalancedContextAtExit, "model-fidelity",
             "The open region's state makes the next upcall on that CPU hand off (reschedule) a task outside any hypercall."),
-        new("XPA0006", "sched-context",
+        new(DiagnosticIds.SleepInAtomicContext, "sched-context",
             "Sleeping or voluntary rescheduling with IRQs or preemption disabled: the kernel prints \"BUG: sleeping function called from " +
             "invalid context\" or \"scheduling while atomic\", or (2014 code, which evaded might_sleep) enters schedule() with IRQs off; " +
             "sched-context reports all three."),

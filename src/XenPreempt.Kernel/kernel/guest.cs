@@ -9,6 +9,16 @@ using XenPreempt.Machine;
 
 namespace XenPreempt.Kernel;
 
+/// <summary>This image's entry points for the tool that loads it (the harness), found by their interface.</summary>
+public sealed class LinuxGuestImage : IGuestImage
+{
+    public IGuest Create(string cmdline) => LinuxGuest.create(cmdline);
+
+    public IReadOnlyList<(string Name, string Models)> Variants => LinuxGuest.variants();
+
+    public IReadOnlyList<(string Name, string CodeType)> VariantCode => LinuxGuest.variant_code();
+}
+
 /// <summary>
 /// One booted Linux guest: its per-CPU areas, tasks, run queues, static-call targets and console.
 /// Port code never holds it: like <c>current</c> in the kernel, the running stack finds it through

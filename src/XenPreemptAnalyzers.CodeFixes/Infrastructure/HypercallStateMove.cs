@@ -10,6 +10,7 @@ using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.FindSymbols;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Text;
+using XenPreemptAnalyzers.Recognition;
 
 namespace XenPreemptAnalyzers.CodeFixes.Infrastructure;
 
@@ -80,33 +81,9 @@ internal static class HypercallStateMove
         var declaration = begin.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
         if (!model.Compilation.ContainsSyntaxTree(declaration.SyntaxTree))
             return null;
-        return WrittenIn(model.Compilation, declaration, depth: 1, cancellationToken);
-    }
-
-    /// <summary>The per-CPU variable a body writes, looking one level into the source helpers it calls (a setter such as june 2023's <c>xen_preemptible_hcall_set</c>).</summary>
-    private static ISymbol? WrittenIn(Compilation compilation, SyntaxNode declaration, int depth, CancellationToken cancellationToken)
-    {
-        var model = compilation.GetSemanticModel(declaration.SyntaxTree);
-        var calls = declaration.DescendantNodes().OfType<InvocationExpressionSyntax>().ToList();
-        foreach (var call in calls)
-        {
-            if (KernelNames.CalledName(call) is not { } name || AccessorOp(name.Identifier.ValueText) != "write" || call.ArgumentList.Arguments.Count != 2)
-                continue;
-            var symbol = model.GetSymbolInfo(call.ArgumentList.Arguments[0].Expression, cancellationToken).Symbol;
-            if (symbol is IFieldSymbol or IPropertySymbol && symbol.Locations.Any(l => l.IsInSource))
-                return symbol;
-        }
-        if (depth == 0)
-            return null;
-        foreach (var call in calls)
-        {
-            if (model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { DeclaringSyntaxReferences.Length: 1 } helper
-                && helper.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is { } body
-                && compilation.ContainsSyntaxTree(body.SyntaxTree)
-                && WrittenIn(compilation, body, depth - 1, cancellationToken) is { } symbol)
-                return symbol;
-        }
-        return null;
+        // The analyzers' own helper summaries (the same depth as the analysis), so the fix moves the variable XPA0001 saw.
+        var summaries = new HelperSummaries(model.Compilation, _ => AnalyzerSettings.Default);
+        return summaries.PerCpuVariablesWritten(begin).FirstOrDefault();
     }
 
     /// <summary>A per-task home for the hypercall state says so in its name, as the analyzer's per-task test requires.</summary>

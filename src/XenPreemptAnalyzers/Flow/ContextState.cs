@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: MIT
 using System;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using XenPreemptAnalyzers.Flow.Core;
 
 namespace XenPreemptAnalyzers.Flow;
 
@@ -44,23 +46,16 @@ internal readonly record struct LocalFact(
 }
 
 /// <summary>
-/// Where control goes after a <c>finally</c> region: the branch that entered it (an index into the graph's
-/// branch table) and how many of its finally regions have run; or "exceptional", for an exception that
-/// propagates out of the finally.
-/// </summary>
-internal readonly record struct Continuation(int BranchId, int FinallyIndex)
-{
-    public static readonly Continuation Nothing = new(-1, 0);
-    public static readonly Continuation Exceptional = new(-2, 0);
-    public bool IsPending => BranchId >= 0;
-}
-
-/// <summary>
 /// The context on one path at one program point: one element of the engine's disjunctive state set.
 /// Keeping paths apart (rather than joining field by field) is what lets a rule say the context is proven
 /// "on the path". Immutable; equality is structural, so sets of states reach a fixpoint.
+/// It is the product of three domains (docs/design.md, "Domains"), each changed only by its own transfer functions
+/// (Flow/Domains): the context counts (<see cref="Preempt"/>, <see cref="Migrate"/>, <see cref="Irq"/>,
+/// <see cref="IrqSaved"/>, <see cref="EntryIrq"/>), the hypercall region (<see cref="Region"/>, <see cref="RegionBegin"/>,
+/// <see cref="RegionDelta"/>, <see cref="OnHypercallReschedulePath"/>, <see cref="PerCpuHypercallStateSetBy"/>) and the
+/// per-CPU facts about locals (<see cref="Locals"/>); plus the core's path bookkeeping (<see cref="IPathState{TState}"/>).
 /// </summary>
-internal sealed record ContextState
+internal sealed record ContextState : IPathState<ContextState>
 {
     public Depth Preempt { get; init; }
     public Depth Migrate { get; init; }
@@ -92,6 +87,9 @@ internal sealed record ContextState
     public ImmutableArray<LocalFact> Locals { get; init; } = ImmutableArray<LocalFact>.Empty;
 
     public Continuation Continuation { get; init; } = Continuation.Nothing;
+
+    public ContextState WithContinuation(Continuation continuation) =>
+        Continuation == continuation ? this : this with { Continuation = continuation };
 
     /// <summary>The path called something that never returns: it ends here, and nothing after it is reached.</summary>
     public bool Ended { get; init; }

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: MIT
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using XenPreemptAnalyzers.Flow.Core;
 using XenPreemptAnalyzers.Recognition;
 
 namespace XenPreemptAnalyzers.Flow;
@@ -19,13 +21,12 @@ internal sealed record RegionCrossing(IOperation Begin, IOperation Point, bool I
 internal sealed record MethodExit(Location Site, ContextState State, IOperation? Returned);
 
 /// <summary>
-/// What the flow engine proved for one graph (a method body, a local function or a lambda). The rules
-/// read only this. An imprecise result (too many distinct paths) carries no observations, so it warns
+/// What the flow engine proved for one graph (a method body, a local function or a lambda), read out of the fixed
+/// point by <see cref="Observations"/>. The rules read only this. An imprecise result (too many distinct paths) carries no observations, so it warns
 /// about nothing.
 /// </summary>
 internal sealed class FlowResult
 {
-    private readonly Dictionary<IInvocationOperation, int> _callIndex = new();
     private readonly List<CallSite> _calls = new();
     private readonly HashSet<StaleUse> _staleUses = new();
     private readonly HashSet<RegionCrossing> _crossings = new();
@@ -60,7 +61,7 @@ internal sealed class FlowResult
     /// <summary>Set when the path set grew past its bound somewhere; such a result reports nothing.</summary>
     public bool IsImprecise { get; internal set; }
 
-    /// <summary>How many times the worklist processed a block, fixpoint and recording pass together.</summary>
+    /// <summary>How many times the worklist processed a block.</summary>
     public int BlockVisits { get; internal set; }
 
     public IReadOnlyList<CallSite> Calls => _calls;
@@ -78,24 +79,25 @@ internal sealed class FlowResult
         }
     }
 
-    internal void RecordCall(IInvocationOperation operation, CallEffect effect, ContextState before)
+    /// <summary>
+    /// The name of the method an operation calls. A call that does not bind while the user types still has its
+    /// recognised effect (an invalid operation), so it is named from its syntax.
+    /// </summary>
+    public static string CalleeName(IOperation operation) => operation switch
     {
-        if (!_callIndex.TryGetValue(operation, out var index))
-        {
-            index = _calls.Count;
-            _callIndex.Add(operation, index);
-            _calls.Add(new CallSite(operation, effect, new List<ContextState>()));
-        }
-        var states = (List<ContextState>)_calls[index].Before;
-        if (!states.Contains(before))
-            states.Add(before);
-    }
+        IInvocationOperation call => call.TargetMethod.Name,
+        { Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax syntax } => CallClassifier.CalleeName(syntax) ?? syntax.Expression.ToString(),
+        _ => operation.Syntax.ToString(),
+    };
 
-    internal void RecordStaleUse(ILocalReferenceOperation use, LocalFact fact) => _staleUses.Add(new StaleUse(use, fact));
+    internal void AddCall(IInvocationOperation operation, CallEffect effect, IReadOnlyList<ContextState> before) =>
+        _calls.Add(new CallSite(operation, effect, before));
 
-    internal void RecordCrossing(IOperation begin, IOperation point, bool involuntary) =>
+    internal void AddStaleUse(ILocalReferenceOperation use, LocalFact fact) => _staleUses.Add(new StaleUse(use, fact));
+
+    internal void AddCrossing(IOperation begin, IOperation point, bool involuntary) =>
         _crossings.Add(new RegionCrossing(begin, point, involuntary));
 
-    internal void RecordExit(Location site, ContextState state, IOperation? returned = null) =>
+    internal void AddExit(Location site, ContextState state, IOperation? returned) =>
         _exits.Add((site, state with { Continuation = Continuation.Nothing }, returned));
 }

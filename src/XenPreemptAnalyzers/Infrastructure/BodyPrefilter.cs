@@ -30,7 +30,7 @@ internal sealed class BodyPrefilter
     private readonly Compilation _compilation;
     private readonly HashSet<string> _configuredNames;
     private readonly Lazy<Attributed> _attributed;
-    private readonly ConcurrentDictionary<string, bool> _helperNames = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(int Depth, string Name), bool> _helperNames = new();
 
     public BodyPrefilter(Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences)
     {
@@ -121,27 +121,33 @@ internal sealed class BodyPrefilter
     /// Is a source method of this name a helper the classifier may summarise: a body that names a kernel or
     /// configured name (the summary consults nothing else)? Looked up in the declaration table's name index.
     /// </summary>
-    private bool IsHelperName(string name, CancellationToken cancellationToken) =>
-        _helperNames.GetOrAdd(name, n =>
+    // Summaries read HelperSummaries.DefaultDepth levels of bodies (docs/design.md, "Summaries"): so does this.
+    private bool IsHelperName(string name, CancellationToken cancellationToken) => IsHelperName(name, HelperSummaries.DefaultDepth, cancellationToken);
+
+    private bool IsHelperName(string name, int depth, CancellationToken cancellationToken) =>
+        _helperNames.GetOrAdd((depth, name), _ =>
         {
-            foreach (var symbol in _compilation.GetSymbolsWithName(n, SymbolFilter.Member, cancellationToken))
+            foreach (var symbol in _compilation.GetSymbolsWithName(name, SymbolFilter.Member, cancellationToken))
             {
                 if (symbol is not IMethodSymbol method)
                     continue;
                 foreach (var reference in method.DeclaringSyntaxReferences)
                 {
-                    if (BodyParts(reference.GetSyntax(cancellationToken)).Any(NamesPrimitive))
+                    if (BodyParts(reference.GetSyntax(cancellationToken)).Any(part => NamesPrimitive(part, depth - 1, cancellationToken)))
                         return true;
                 }
             }
             return false;
         });
 
-    private bool NamesPrimitive(SyntaxNode node)
+    /// <summary>Does the body name a primitive, or (while <paramref name="depth"/> lasts) call a helper that does?</summary>
+    private bool NamesPrimitive(SyntaxNode node, int depth, CancellationToken cancellationToken)
     {
         foreach (var token in node.DescendantTokens())
         {
             if (token.IsKind(SyntaxKind.IdentifierToken) && IsPrimitiveName(token.ValueText))
+                return true;
+            if (depth > 0 && token.IsKind(SyntaxKind.IdentifierToken) && IsCalled(token) && IsHelperName(token.ValueText, depth, cancellationToken))
                 return true;
         }
         return false;

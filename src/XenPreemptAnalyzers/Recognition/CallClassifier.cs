@@ -1,4 +1,7 @@
+using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -15,13 +18,15 @@ namespace XenPreemptAnalyzers.Recognition;
 internal sealed class CallClassifier
 {
     private readonly ConcurrentDictionary<IMethodSymbol, CallEffect> _cache = new(SymbolEqualityComparer.Default);
-    private readonly System.Func<SyntaxTree, AnalyzerSettings> _settingsOf;
+    private readonly HelperSummaries _summaries;
     private readonly Compilation? _compilation;
+    private readonly System.Lazy<ImmutableHashSet<ISymbol>> _learnedStateVariables;
 
-    public CallClassifier(System.Func<SyntaxTree, AnalyzerSettings> settingsOf, Compilation? compilation = null)
+    public CallClassifier(System.Func<SyntaxTree, AnalyzerSettings> settingsOf, Compilation? compilation = null, int summaryDepth = HelperSummaries.DefaultDepth)
     {
-        _settingsOf = settingsOf;
+        _summaries = new HelperSummaries(compilation, settingsOf, summaryDepth);
         _compilation = compilation;
+        _learnedStateVariables = new System.Lazy<ImmutableHashSet<ISymbol>>(LearnStateVariables);
     }
 
     /// <summary>The effect of calling <paramref name="method"/> from code configured by <paramref name="callSite"/>.</summary>
@@ -40,19 +45,19 @@ internal sealed class CallClassifier
         : KernelApi.Lookup(name);
 
     /// <summary>The simple name an invocation calls, read from syntax.</summary>
-    public static string? CalleeName(InvocationExpressionSyntax call) => HelperSummary.CalleeName(call);
+    public static string? CalleeName(InvocationExpressionSyntax call) => HelperSummaries.CalleeName(call);
 
     private CallEffect ClassifyUncached(IMethodSymbol method)
     {
         var effect = ApplyAttributes(method, KernelApi.Lookup(method.Name));
         if (effect.IsNone)
-            effect = HelperSummary.Summarize(method, _settingsOf);
+            effect = _summaries.Summarize(method);
         else
             effect = WithCheckedAccessInside(method, effect with { Name = method.Name });
         if (effect.Region != RegionOperation.Begin)
             return effect;
         var compiledOut = MethodBodies.IsCompiledOutStub(method);
-        return compiledOut || UsesPerTaskMember(method) ? effect with { NoPerCpuRegionState = true, CompiledOut = compiledOut } : effect;
+        return compiledOut || _summaries.UsesPerTaskMember(method) ? effect with { NoPerCpuRegionState = true, CompiledOut = compiledOut } : effect;
     }
 
     /// <summary>
@@ -74,7 +79,7 @@ internal sealed class CallClassifier
     {
         if (effect.Region is not (RegionOperation.Begin or RegionOperation.End) || effect.PerCpu != PerCpuAccess.NotPerCpu)
             return effect;
-        var body = HelperSummary.Summarize(method, _settingsOf);
+        var body = _summaries.Summarize(method);
         return body.PerCpu == PerCpuAccess.Checked ? effect with { PerCpu = PerCpuAccess.Checked, Via = body.Via } : effect;
     }
 
@@ -84,55 +89,65 @@ internal sealed class CallClassifier
     /// </summary>
     public bool IsPerCpuStateTest(IMethodSymbol method)
     {
-        if (method.DeclaringSyntaxReferences.Length != 1 || UsesPerTaskMember(method))
+        if (method.DeclaringSyntaxReferences.Length != 1 || _summaries.UsesPerTaskMember(method))
             return false;
         var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
         return body.DescendantNodes().OfType<InvocationExpressionSyntax>()
-            .Any(call => HelperSummary.CalleeName(call) is { } name && KernelApi.Lookup(name).PerCpu is not PerCpuAccess.NotPerCpu);
+            .Any(call => HelperSummaries.CalleeName(call) is { } name && KernelApi.Lookup(name).PerCpu is not PerCpuAccess.NotPerCpu);
     }
-
-    /// <summary>The kernel's per-task thread-flag API (include/linux/thread_info.h).</summary>
-    private static readonly System.Collections.Generic.HashSet<string> ThreadFlagFunctions = new(System.StringComparer.Ordinal)
-    {
-        "set_thread_flag", "clear_thread_flag", "test_thread_flag", "test_and_set_thread_flag", "test_and_clear_thread_flag",
-    };
 
     /// <summary>
-    /// Does the source body of <paramref name="method"/> call the thread-flag API, or name a <c>[PerTask]</c> field or property of this
-    /// compilation (a thread flag, a task member)? Then the region state it sets belongs to the task.
-    /// Resolved by name, without a semantic model: a name is per-task if every source member so named is.
-    /// The name overload of GetSymbolsWithName uses the declaration table's index; the predicate overload would
-    /// build the members of every type in the project (in the editor, on every new compilation).
+    /// Is <paramref name="symbol"/> (a field or property) the per-CPU variable a preemptible-hypercall region sets? The
+    /// kernel's name, or whatever per-CPU variable a region begin of this compilation writes (its body, seen through
+    /// helpers as summaries are): a port may keep the state under another name, and its clear must count as one.
     /// </summary>
-    private bool UsesPerTaskMember(IMethodSymbol method, int depth = 1)
+    public bool IsHypercallStateVariable(ISymbol symbol, AnalyzerSettings settings) =>
+        symbol.Name == KernelApi.HypercallStateName
+        || (symbol.Kind is SymbolKind.Field or SymbolKind.Property && _learnedStateVariables.Value.Contains(symbol.OriginalDefinition));
+
+    /// <summary>The per-CPU variables the region begins declared in source write: methods of a begin's kernel name, or marked <c>[PreemptibleHypercallBegin]</c>.</summary>
+    private ImmutableHashSet<ISymbol> LearnStateVariables()
     {
-        if (_compilation is null || method.DeclaringSyntaxReferences.Length != 1)
-            return false;
-        var body = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
-        // set/clear/test_thread_flag(TIF_…) act on the current task's thread_info by definition.
-        var callees = body.DescendantNodes().OfType<InvocationExpressionSyntax>().Select(HelperSummary.CalleeName).OfType<string>().Distinct().ToList();
-        if (callees.Any(ThreadFlagFunctions.Contains))
-            return true;
-        foreach (var name in body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(n => n.Identifier.ValueText).Distinct())
+        var learned = ImmutableHashSet.CreateBuilder<ISymbol>(SymbolEqualityComparer.Default);
+        if (_compilation is null)
+            return learned.ToImmutable();
+        var names = new HashSet<string>(KernelApi.Names.Where(n => KernelApi.Lookup(n).Region == RegionOperation.Begin), StringComparer.Ordinal);
+        names.UnionWith(MethodsDeclaredWithAttribute(_compilation, KernelAttributes.PreemptibleHypercallBegin));
+        foreach (var name in names.OrderBy(n => n, StringComparer.Ordinal))
         {
-            var members = _compilation.GetSymbolsWithName(name, SymbolFilter.Member)
-                .Where(m => m.Kind is SymbolKind.Field or SymbolKind.Property)
-                .ToList();
-            if (members.Count > 0 && members.All(m => KernelAttributes.Has(m, KernelAttributes.PerTask)))
-                return true;
+            foreach (var begin in _compilation.GetSymbolsWithName(name, SymbolFilter.Member).OfType<IMethodSymbol>())
+            {
+                if (begin.Name == name && (KernelApi.Lookup(name).Region == RegionOperation.Begin || KernelAttributes.Has(begin, KernelAttributes.PreemptibleHypercallBegin)))
+                    learned.UnionWith(_summaries.PerCpuVariablesWritten(begin).Select(v => v.OriginalDefinition));
+            }
         }
-        // One level of see-through, as for helper summaries: a begin that calls its setter (june 2023's
-        // xen_preemptible_hcall_set(true)) keeps the state where the setter does.
-        if (depth == 0)
-            return false;
-        foreach (var callee in callees)
-        {
-            var methods = _compilation.GetSymbolsWithName(callee, SymbolFilter.Member).OfType<IMethodSymbol>().ToList();
-            if (methods.Count > 0 && methods.All(m => UsesPerTaskMember(m, depth - 1)))
-                return true;
-        }
-        return false;
+        return learned.ToImmutable();
     }
+
+    /// <summary>
+    /// The names of source methods carrying an attribute of this short name, read from declarations only (types and
+    /// their members, never a body), as the analyzer's pre-filter reads them: cheap even on a large project.
+    /// </summary>
+    private static IEnumerable<string> MethodsDeclaredWithAttribute(Compilation compilation, string shortName)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var declarations = tree.GetRoot().DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
+            foreach (var method in declarations.OfType<MethodDeclarationSyntax>())
+            {
+                if (method.AttributeLists.SelectMany(list => list.Attributes).Any(a => AttributeShortName(a.Name) is { } n && (n == shortName || n == shortName + "Attribute")))
+                    yield return method.Identifier.ValueText;
+            }
+        }
+    }
+
+    private static string? AttributeShortName(NameSyntax name) => name switch
+    {
+        QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => null,
+    };
 
     /// <summary>Attributes extend or override what the name says (docs/configuration.md).</summary>
     private static CallEffect ApplyAttributes(IMethodSymbol method, CallEffect effect)
@@ -179,161 +194,4 @@ internal sealed class CallClassifier
         configured.PerCpu != PerCpuAccess.NotPerCpu && !method.ReturnsVoid && configured.Result == CallResult.Ordinary
             ? configured with { Result = CallResult.PerCpuValue }
             : configured;
-
-    /// <summary>
-    /// One level of see-through: a source helper whose body calls recognised primitives unconditionally
-    /// (not under a branch, loop or try) acts as their sum. Only the name table and configured names are
-    /// consulted, never another summary, so this cannot recurse.
-    /// </summary>
-    private static class HelperSummary
-    {
-        // seeGuards: also sum the constructors of the scope guards the body creates (a factory such as guard_preempt());
-        // false for those constructors themselves, so summaries stay one level deep.
-        public static CallEffect Summarize(IMethodSymbol method, System.Func<SyntaxTree, AnalyzerSettings> settingsOf, bool seeGuards = true)
-        {
-            if (method.DeclaringSyntaxReferences.Length != 1 || method.IsAbstract || method.IsExtern)
-                return CallEffect.None;
-            var declaration = method.DeclaringSyntaxReferences[0].GetSyntax(CancellationToken.None);
-            SyntaxNode? body = declaration switch
-            {
-                BaseMethodDeclarationSyntax m => (SyntaxNode?)m.Body ?? m.ExpressionBody,
-                LocalFunctionStatementSyntax f => (SyntaxNode?)f.Body ?? f.ExpressionBody,
-                _ => null,
-            };
-            if (body is null)
-                return CallEffect.None;
-
-            if (HasStatementLevelBranches(body))
-                return CallEffect.None;
-
-            var settings = settingsOf(declaration.SyntaxTree);
-            // A helper with a declared entry context is checked in its own right: its callers need only its net effect.
-            var checkedItself = KernelAttributes.Has(method, KernelAttributes.ProcessContext) || KernelAttributes.Has(method, KernelAttributes.IrqContext);
-            var sum = new CallEffect { Name = method.Name, IsSummary = true };
-            int preempt = 0, migrate = 0;
-            var irq = IrqOperation.Unchanged;
-            foreach (var call in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
-            {
-                CallEffect primitive;
-                if (call is InvocationExpressionSyntax invocation && CalleeName(invocation) is { } name)
-                    primitive = settings.ConfiguredNames.TryGetValue(name, out var configured) ? configured : KernelApi.Lookup(name);
-                else if (call is BaseObjectCreationExpressionSyntax creation && seeGuards)
-                    primitive = GuardCreated(method, creation, settingsOf);
-                else
-                    continue;
-                if (primitive.IsNone)
-                    continue;
-                if (IsConditional(call, body))
-                    return CallEffect.None;
-                var atomic = preempt > 0 || migrate > 0 || irq is IrqOperation.Disable or IrqOperation.Save || checkedItself;
-                sum = Accumulate(sum, primitive, atomic);
-                preempt += primitive.PreemptDelta;
-                migrate += primitive.MigrateDelta;
-                irq = NetIrq(irq, primitive.Irq);
-            }
-            var net = sum with { PreemptDelta = preempt, MigrateDelta = migrate, Irq = irq };
-            return net.IsNone || net.Via is null ? CallEffect.None : net;
-        }
-
-        /// <summary>
-        /// <c>static PreemptGuard guard_preempt() => new PreemptGuard();</c>: a factory returns the guard its body creates.
-        /// The guard type is the method's return type (no semantic model is needed): its constructor with that many
-        /// arguments, summarised, is what the factory does.
-        /// </summary>
-        private static CallEffect GuardCreated(IMethodSymbol factory, BaseObjectCreationExpressionSyntax creation, System.Func<SyntaxTree, AnalyzerSettings> settingsOf)
-        {
-            if (factory.ReturnType is not INamedTypeSymbol guard
-                || (creation is ObjectCreationExpressionSyntax { Type: var type } && SimpleTypeName(type) != guard.Name))
-                return CallEffect.None;
-            var arguments = creation.ArgumentList?.Arguments.Count ?? 0;
-            var constructors = guard.InstanceConstructors.Where(c => c.Parameters.Length == arguments).ToList();
-            if (constructors.Count != 1)
-                return CallEffect.None;
-            var constructed = Summarize(constructors[0], settingsOf, seeGuards: false);
-            return constructed.IsNone ? constructed : constructed with { Name = constructed.Via ?? constructed.Name };
-        }
-
-        private static string? SimpleTypeName(TypeSyntax type) => type switch
-        {
-            QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
-            SimpleNameSyntax simple => simple.Identifier.ValueText,
-            _ => null,
-        };
-
-        /// <summary>
-        /// The IRQ operation a caller sees after <paramref name="soFar"/> then <paramref name="next"/>: a save undone by a
-        /// restore (or a disable by an enable) is nothing; a release alone (a scope guard's <c>Dispose</c> calling
-        /// <c>local_irq_restore</c>) is that release.
-        /// </summary>
-        private static IrqOperation NetIrq(IrqOperation soFar, IrqOperation next) => next switch
-        {
-            IrqOperation.Disable => IrqOperation.Disable,
-            IrqOperation.Save => soFar == IrqOperation.Unchanged ? IrqOperation.Save : IrqOperation.Disable,
-            IrqOperation.Enable => soFar is IrqOperation.Disable or IrqOperation.Save ? IrqOperation.Unchanged : IrqOperation.Enable,
-            IrqOperation.Restore => soFar is IrqOperation.Disable or IrqOperation.Save ? IrqOperation.Unchanged : IrqOperation.Restore,
-            _ => soFar,
-        };
-
-        /// <summary>Adds what a caller must know of one primitive, unless the helper itself made it safe.</summary>
-        private static CallEffect Accumulate(CallEffect sum, CallEffect primitive, bool atomicInHelper)
-        {
-            if (!atomicInHelper && primitive.Reschedule is ReschedulePoint.Explicit or ReschedulePoint.ExplicitVoluntaryOnly && sum.Reschedule == ReschedulePoint.NotAPoint)
-                sum = sum with { Reschedule = primitive.Reschedule, Via = sum.Via ?? primitive.Name };
-            if (!atomicInHelper && primitive.PerCpu == PerCpuAccess.Checked && sum.PerCpu == PerCpuAccess.NotPerCpu)
-                sum = sum with { PerCpu = PerCpuAccess.Checked, Via = sum.Via ?? primitive.Name };
-            if (primitive.Region is RegionOperation.Begin or RegionOperation.End or RegionOperation.Hypercall)
-                sum = sum with { Region = primitive.Region, Via = sum.Via ?? primitive.Name };
-            if ((primitive.PreemptDelta != 0 || primitive.MigrateDelta != 0 || primitive.Irq != IrqOperation.Unchanged) && sum.Via is null)
-                sum = sum with { Via = primitive.Name };
-            return sum;
-        }
-
-        private static bool IsNestedFunction(SyntaxNode node) =>
-            node is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax;
-
-        /// <summary>Only straight-line helpers are summarised: a branch makes "the body's effect" path-dependent.</summary>
-        private static bool HasStatementLevelBranches(SyntaxNode body)
-        {
-            foreach (var node in body.DescendantNodes(descendIntoChildren: n => !IsNestedFunction(n)))
-            {
-                if (node is IfStatementSyntax or SwitchStatementSyntax or WhileStatementSyntax or DoStatementSyntax
-                    or ForStatementSyntax or CommonForEachStatementSyntax or TryStatementSyntax or GotoStatementSyntax
-                    or LabeledStatementSyntax or ThrowStatementSyntax or YieldStatementSyntax or BreakStatementSyntax
-                    or ContinueStatementSyntax)
-                    return true;
-                if (node is ReturnStatementSyntax ret && ret.Parent is BlockSyntax block && block.Statements.Last() != ret)
-                    return true;
-            }
-            return false;
-        }
-
-        /// <summary>Is the call reached only on some paths through the helper's body?</summary>
-        private static bool IsConditional(SyntaxNode call, SyntaxNode body)
-        {
-            for (var node = call.Parent; node is not null && node != body; node = node.Parent)
-            {
-                switch (node)
-                {
-                    case IfStatementSyntax or SwitchStatementSyntax or SwitchExpressionSyntax or ConditionalExpressionSyntax
-                        or ConditionalAccessExpressionSyntax or WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax
-                        or CommonForEachStatementSyntax or TryStatementSyntax or CatchClauseSyntax or FinallyClauseSyntax
-                        or GotoStatementSyntax or LabeledStatementSyntax:
-                        return true;
-                    case BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.LogicalAndExpression)
-                        || binary.IsKind(SyntaxKind.LogicalOrExpression) || binary.IsKind(SyntaxKind.CoalesceExpression):
-                        return true;
-                }
-            }
-            return false;
-        }
-
-        public static string? CalleeName(InvocationExpressionSyntax call) => call.Expression switch
-        {
-            IdentifierNameSyntax id => id.Identifier.ValueText,
-            GenericNameSyntax generic => generic.Identifier.ValueText,
-            MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-            MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-            _ => null,
-        };
-    }
 }

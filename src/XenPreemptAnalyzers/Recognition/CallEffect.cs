@@ -69,6 +69,9 @@ internal sealed record CallEffect
     public ContextQuery Query { get; init; }
     public bool RequiresPreemptDisabled { get; init; }
 
+    /// <summary>A per-CPU write accessor (<c>__this_cpu_write(var, value)</c>): its first argument is the variable written.</summary>
+    public bool WritesPerCpuVariable { get; init; }
+
     /// <summary>A conditional acquire: preemption is disabled one level only when the call returns this value.</summary>
     public bool? DisablesPreemptionWhenReturns { get; init; }
 

@@ -72,9 +72,10 @@ internal static class KernelApi
         foreach (var op in new[] { "read", "write", "add", "inc", "dec", "xchg" })
         {
             var result = op is "read" or "xchg" ? CallResult.PerCpuValue : CallResult.Ordinary;
-            Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = result, PreemptSafeVariant = "this_cpu_" + op }, "__this_cpu_" + op);
-            Add(new CallEffect { PerCpu = PerCpuAccess.PreemptSafe, Result = result }, "this_cpu_" + op);
-            Add(new CallEffect { PerCpu = PerCpuAccess.Raw, Result = result }, "raw_cpu_" + op);
+            var writes = op == "write";
+            Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = result, WritesPerCpuVariable = writes, PreemptSafeVariant = "this_cpu_" + op }, "__this_cpu_" + op);
+            Add(new CallEffect { PerCpu = PerCpuAccess.PreemptSafe, Result = result, WritesPerCpuVariable = writes }, "this_cpu_" + op);
+            Add(new CallEffect { PerCpu = PerCpuAccess.Raw, Result = result, WritesPerCpuVariable = writes }, "raw_cpu_" + op);
         }
         Add(new CallEffect { PerCpu = PerCpuAccess.Checked, Result = CallResult.CpuId }, "smp_processor_id");
         Add(new CallEffect { PerCpu = PerCpuAccess.Raw, Result = CallResult.CpuId }, "raw_smp_processor_id");

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using XenPreemptAnalyzers.Flow;
 using XenPreemptAnalyzers.Recognition;
 
@@ -44,14 +43,7 @@ internal abstract class PreemptRule
     /// The name of the method an operation calls. A call that does not bind while the user types still has its
     /// recognised effect (an invalid operation, see the flow engine), so it is named from its syntax.
     /// </summary>
-    protected static string CalleeName(IOperation operation) => operation switch
-    {
-        Microsoft.CodeAnalysis.Operations.IInvocationOperation call => call.TargetMethod.Name,
-        { Syntax: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } } => member.Name.Identifier.ValueText,
-        { Syntax: InvocationExpressionSyntax { Expression: SimpleNameSyntax name } } => name.Identifier.ValueText,
-        { Syntax: InvocationExpressionSyntax syntax } => syntax.Expression.ToString(),
-        _ => operation.Syntax.ToString(),
-    };
+    protected static string CalleeName(IOperation operation) => FlowResult.CalleeName(operation);
 
     /// <summary>"'schedule' (line 7)", or for an involuntary point "any instruction after 'preempt_enable' (line 7), where preemption is enabled".</summary>
     protected static string DescribePoint(IOperation point, bool involuntary)

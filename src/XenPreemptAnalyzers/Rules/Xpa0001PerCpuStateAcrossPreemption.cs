@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using XenPreemptAnalyzers.Flow;
+using XenPreemptAnalyzers.Recognition;
 
 namespace XenPreemptAnalyzers.Rules;
 
@@ -54,7 +55,7 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
             return;
         foreach (var call in result.Calls)
         {
-            if (call.Effect.Reschedule == Recognition.ReschedulePoint.NotAPoint
+            if (call.Effect.Reschedule == ReschedulePoint.NotAPoint
                 || call.Before.Select(s => s.PerCpuHypercallStateSetBy).FirstOrDefault(t => t is not null) is not { } test)
                 continue;
             var what = $"Per-CPU preemptible-hypercall state found set at {Line(test)} is not cleared before the reschedule";
@@ -68,6 +69,6 @@ internal sealed class Xpa0001PerCpuStateAcrossPreemption : PreemptRule
     {
         var site = result.Calls.FirstOrDefault(c => c.Operation == call);
         return site is not null
-            && (site.Effect.Reschedule != Recognition.ReschedulePoint.NotAPoint || site.Effect.Region == Recognition.RegionOperation.Hypercall);
+            && (site.Effect.Reschedule != ReschedulePoint.NotAPoint || site.Effect.Region == RegionOperation.Hypercall);
     }
 }

@@ -2,7 +2,11 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Collections.Generic;
 using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Xunit;
 
 namespace XenPreemptAnalyzers.Tests.Meta;
@@ -36,6 +40,19 @@ public sealed class EngineBoundaryTests
     private static string[] SourcesUnder(string folder) =>
         Directory.EnumerateFiles(FullPath(folder), "*.cs", SearchOption.AllDirectories).Where(p => !IsBuildOutput(p)).OrderBy(p => p, StringComparer.Ordinal).ToArray();
 
+    private static SyntaxNode Parse(string path) => CSharpSyntaxTree.ParseText(File.ReadAllText(path)).GetRoot();
+
+    /// <summary>The names of the types declared in <paramref name="files"/>, nested ones included.</summary>
+    private static HashSet<string> TypesDeclaredIn(IEnumerable<string> files) =>
+        new(files.SelectMany(f => Parse(f).DescendantNodes().OfType<BaseTypeDeclarationSyntax>()).Select(t => t.Identifier.ValueText), StringComparer.Ordinal);
+
+    /// <summary>Every identifier a file's code uses (comments and strings are not code).</summary>
+    private static IEnumerable<string> IdentifiersUsedIn(string path) =>
+        Parse(path).DescendantNodes().OfType<SimpleNameSyntax>().Select(n => n.Identifier.ValueText);
+
+    private static List<string> Offending(IEnumerable<string> files, ISet<string> forbidden) =>
+        files.SelectMany(f => IdentifiersUsedIn(f).Where(forbidden.Contains).Distinct().Select(name => $"{f}: {name}")).ToList();
+
     [Fact]
     public void The_flow_engine_names_no_rule()
     {
@@ -43,6 +60,33 @@ public sealed class EngineBoundaryTests
         Assert.NotEmpty(files);
         var naming = files.Where(f => Regex.IsMatch(File.ReadAllText(f), @"XPA0\d|Xpa0\d")).ToList();
         Assert.Empty(naming);
+
+        // Nor a rule class, a descriptor or a diagnostic property: the engine's facts are named for what they are.
+        var ruleVocabulary = TypesDeclaredIn(SourcesUnder(Analyzers + "Rules/"));
+        ruleVocabulary.UnionWith(new[] { "Descriptors", "DiagnosticProperties", "Diagnostic", "DiagnosticDescriptor" });
+        Assert.Contains("PreemptRule", ruleVocabulary);
+        Assert.Empty(Offending(files, ruleVocabulary));
+    }
+
+    [Fact]
+    public void The_core_knows_no_domain()
+    {
+        // The generic core (worklist, regions, path sets) names nothing the domains or Recognition declare.
+        var core = SourcesUnder(Analyzers + "Flow/Core/");
+        Assert.NotEmpty(core);
+        var coreTypes = TypesDeclaredIn(core);
+        var domainVocabulary = TypesDeclaredIn(SourcesUnder(Analyzers + "Flow/").Except(core).Concat(SourcesUnder(Analyzers + "Recognition/")));
+        domainVocabulary.ExceptWith(coreTypes);
+        Assert.Contains("ContextState", domainVocabulary);
+        Assert.Empty(Offending(core, domainVocabulary));
+    }
+
+    [Fact]
+    public void Transfer_functions_record_nothing()
+    {
+        // Observations are read out of the fixed point afterwards (Flow/Observations.cs), never recorded while iterating.
+        var iterating = SourcesUnder(Analyzers + "Flow/Core/").Concat(SourcesUnder(Analyzers + "Flow/Domains/")).Append(FullPath(Analyzers + "Flow/BranchRefinement.cs"));
+        Assert.Empty(Offending(iterating, new HashSet<string>(StringComparer.Ordinal) { "FlowResult", "Observations", "PreemptFlowEngine" }));
     }
 
     [Fact]
@@ -56,6 +100,13 @@ public sealed class EngineBoundaryTests
             .SelectMany(f => forbidden.Where(File.ReadAllText(f).Contains).Select(token => $"{f}: {token}"))
             .ToList();
         Assert.Empty(offending);
+
+        // Of Recognition, a rule may name only the vocabulary a FlowResult carries: the effects (CallEffect.cs) and the model.
+        var carried = TypesDeclaredIn(new[] { FullPath(Analyzers + "Recognition/CallEffect.cs"), FullPath(Analyzers + "Recognition/PreemptionModel.cs") });
+        var recognition = TypesDeclaredIn(SourcesUnder(Analyzers + "Recognition/"));
+        recognition.ExceptWith(carried);
+        Assert.Contains("KernelApi", recognition);
+        Assert.Empty(Offending(files, recognition));
     }
 
     [Fact]

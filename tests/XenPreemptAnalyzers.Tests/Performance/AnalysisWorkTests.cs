@@ -21,10 +21,16 @@ public sealed class AnalysisWorkTests
 {
     /// <summary>
     /// In theory a block is visited once per growth of its path set (at most <see cref="PreemptFlowEngine.MaxPathsPerBlock"/>
-    /// times, then top) plus the recording pass. On these shapes, measured: 1.8 visits per block on the dense code,
-    /// 2.0 on the pathological methods (one fixpoint visit, loops converging at once, one recording visit).
+    /// times, then top); observations are read out of the fixed point, with no second pass. On these shapes, measured:
+    /// 0.9 visits per block on the dense code, 1.0 on the pathological methods (one visit, loops converging at once;
+    /// the exit block, which nothing runs, is never visited). Before the observations were derived afterwards a
+    /// recording pass visited every block once more (1.8 and 2.0).
     /// </summary>
-    private const int MaxVisitsPerBlock = 2;
+    private const int MaxVisitsPerBlock = 1;
+
+    /// <summary>Every block but the exit is reached in this generated code, so is visited at least once.</summary>
+    private static bool VisitsAreBounded(AnalysisCounters counters) =>
+        counters.BlockVisits >= counters.BlocksAnalyzed - counters.GraphsBuilt && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed;
 
     [Fact]
     public void Generated_code_compiles_without_errors()
@@ -184,7 +190,7 @@ public sealed class AnalysisWorkTests
 
         Assert.Empty(diagnostics);
         Assert.Equal(9 * 10, counters.GraphsBuilt);
-        Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
+        Assert.True(VisitsAreBounded(counters), $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
     }
 
     [Theory]
@@ -197,7 +203,7 @@ public sealed class AnalysisWorkTests
         Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
         Assert.Equal(1, counters.GraphsBuilt);
         Assert.True(counters.BlocksAnalyzed > (kind == CodeKind.ManyBranches ? KernelCodeGenerator.ManyBranchesCount : KernelCodeGenerator.DeepNestingDepth));
-        Assert.True(counters.BlockVisits >= counters.BlocksAnalyzed && counters.BlockVisits <= MaxVisitsPerBlock * counters.BlocksAnalyzed, $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
+        Assert.True(VisitsAreBounded(counters), $"{counters.BlockVisits} visits of {counters.BlocksAnalyzed} blocks");
     }
 
     private static MetadataReference Annotations =>
