@@ -79,14 +79,7 @@ public static class KernelConfigs
     };
 
     /// <summary>The variant a name boots: <c>june2023+fixes</c> and <c>ours~patchable</c> run in their base variant's era.</summary>
-    private static string BaseVariant(string variant)
-    {
-        int tilde = variant.IndexOf('~');
-        if (tilde >= 0)
-            variant = variant[..tilde];
-        const string fixes = "+fixes";
-        return variant.EndsWith(fixes, StringComparison.Ordinal) ? variant[..^fixes.Length] : variant;
-    }
+    private static string BaseVariant(string variant) => Exploration.VariantName.Split(variant).Base;
 
     /// <summary>Whether the variant's code ever ran under this build (its era: <see cref="Eras"/>). Unknown names (ours) run everywhere.</summary>
     public static bool Supports(string variant, KernelConfig config) =>

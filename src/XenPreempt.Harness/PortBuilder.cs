@@ -75,7 +75,7 @@ public static class PortBuilder
         : Builds.GetOrAdd(config.Name + "~" + mutant.Name, _ => new Lazy<PortBuild>(() => Compile(config, mutant))).Value;
 
     /// <summary>The suffix of a variant run after the analyzers' code fixes: <c>june2023+fixes</c>.</summary>
-    public const string FixesSuffix = "+fixes";
+    public const string FixesSuffix = Exploration.VariantName.FixesSuffix;
 
     private static readonly ConcurrentDictionary<string, Lazy<Agreement.FixedPort>> FixedPorts = new();
 
@@ -85,7 +85,7 @@ public static class PortBuilder
     /// </summary>
     public static PortBuild ForVariant(KernelConfig config, string variant)
     {
-        if (!variant.EndsWith(FixesSuffix, StringComparison.Ordinal))
+        if (!Exploration.VariantName.Split(variant).AfterFixes)
             return Get(config, Exploration.Mutants.Parse(variant).Mutant);
         return Builds.GetOrAdd(config.Name + FixesSuffix,
             _ => new Lazy<PortBuild>(() => LoadShared(config, "fixes", () => CreateCompilation(config, FixedSources(config).Sources)))).Value;

@@ -113,7 +113,7 @@ public static class AgreementCheck
     public static IReadOnlyList<string> DefaultVariants() =>
         PortBuilder.Get(KernelConfigs.All[0]).Variants.Select(v => v.Name).Concat(Mutants.All.Select(m => m.Variant)).ToArray();
 
-    public static bool IsHistorical(string variant) => variant != "ours" && !variant.Contains('~', StringComparison.Ordinal) && !variant.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal);
+    public static bool IsHistorical(string variant) => variant != "ours" && VariantName.Split(variant).IsPlain;
 
     public static AgreementResult Run(AgreementOptions o, Action<string>? progress = null)
     {
@@ -140,7 +140,7 @@ public static class AgreementCheck
             foreach (var row in rows)
             {
                 progress?.Invoke($"{row} / {column.Name}");
-                var unfixed = row.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal) && FixesLeftCodeAlone(row, config)
+                var unfixed = VariantName.Split(row).AfterFixes && FixesLeftCodeAlone(row, config)
                     ? cells.Single(c => c.Build == column.Name && c.Row == Mutants.Parse(row).Variant)
                     : null;
                 cells.Add(RunCell(o, row, column, findings, unfixed));

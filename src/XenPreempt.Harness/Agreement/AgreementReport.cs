@@ -35,7 +35,7 @@ public static class AgreementReport
             foreach (var invariant in cell.DynamicOnly)
                 yield return new Discrepancy(cell.Row, cell.Build, Discrepancy.DynamicOnly, invariant);
             // After the fixes a row should show nothing at all; what is left, paired or not, needs a reason.
-            if (cell.Row.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal))
+            if (Exploration.VariantName.Split(cell.Row).AfterFixes)
                 foreach (var what in cell.Rules.Where(x => !cell.StaticOnly.Contains(x)).Concat(cell.Invariants.Where(x => !cell.DynamicOnly.Contains(x))))
                     yield return new Discrepancy(cell.Row, cell.Build, Discrepancy.RemainsAfterFixes, what);
         }

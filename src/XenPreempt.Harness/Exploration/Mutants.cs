@@ -33,7 +33,7 @@ public sealed record Mutant(string Name, string Mistake, string ExpectedInvarian
     public string File { get; init; } = Mutants.File;
 
     /// <summary>The pseudo-variant name: <c>ours~name</c> (or <c>base~name</c>).</summary>
-    public string Variant => Base + "~" + Name;
+    public string Variant => new VariantName(Base, Name, AfterFixes: false).ToString();
 
     public string Apply(string source)
     {
@@ -152,12 +152,10 @@ public static class Mutants
     public static (string Variant, Mutant? Mutant) Parse(string variant)
     {
         // name+fixes boots the variant itself, on the port after the analyzers' code fixes (PortBuilder.ForVariant).
-        if (variant.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal))
-            return (variant[..^PortBuilder.FixesSuffix.Length], null);
-        int tilde = variant.IndexOf('~');
-        if (tilde < 0)
-            return (variant, null);
-        var mutant = All.FirstOrDefault(m => m.Variant == variant)
+        var name = VariantName.Split(variant);
+        if (name.AfterFixes || name.MutantName is null)
+            return (name.Base, null);
+        var mutant = All.FirstOrDefault(m => m.Base == name.Base && m.Name == name.MutantName)
             ?? throw new ArgumentException($"unknown mutant '{variant}' (known: {string.Join(", ", All.Select(m => m.Variant))})");
         return (mutant.Base, mutant);
     }

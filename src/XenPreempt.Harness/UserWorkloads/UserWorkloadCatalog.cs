@@ -85,7 +85,7 @@ public static class UserWorkloadCatalog
     }
 
     /// <summary>The variant names a user workload may boot: the port's own variants (no mutants, no "+fixes": those rebuild the port).</summary>
-    public static bool AcceptsVariant(string variant) => !variant.Contains('~', StringComparison.Ordinal) && !variant.EndsWith(PortBuilder.FixesSuffix, StringComparison.Ordinal);
+    public static bool AcceptsVariant(string variant) => Exploration.VariantName.Split(variant).IsPlain;
 
     private static string Token(string assemblyName) => assemblyName.Replace('.', '+');
 }
