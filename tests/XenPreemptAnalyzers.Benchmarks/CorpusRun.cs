@@ -86,6 +86,13 @@ internal static class CorpusRun
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {set.Name} | {values.Min():F2} / {BuildOverhead.Median(values):F2} / {values.Max():F2} | {BuildOverhead.Median(values) / baseline:F3} | {(set.Analyzers.IsEmpty ? "-" : (own * 1000).ToString("F0", CultureInfo.InvariantCulture))} | {(set.Analyzers.IsEmpty ? "-" : (own / baseline * 100).ToString("F2", CultureInfo.InvariantCulture) + " %")} | {bytes:F1} | {bytes / baselineAllocated:F3} |"));
         }
+        // Load-independent: the bytes the process allocated (above) and our analyzer's own work counters (below; each
+        // set's analyzer instance saw the same compilation once per run and once in the warm-up).
+        foreach (var set in sets)
+        {
+            if (set.Analyzers.OfType<PreemptContextAnalyzer>().FirstOrDefault() is { } preempt)
+                Console.WriteLine($"{set.Name}, work per run: {WorkCounters(preempt, o.Runs + 1)}");
+        }
         var xpa = ours.Where(d => d.Id.StartsWith("XPA", StringComparison.Ordinal)).ToList();
         Console.WriteLine($"XPA diagnostics: {xpa.Count}" + (xpa.Count == 0 ? "" : " (" + string.Join(", ", xpa.GroupBy(d => d.Id).OrderBy(g => g.Key).Select(g => $"{g.Key} × {g.Count()}")) + ")"));
         foreach (var d in xpa.Take(20))
@@ -96,6 +103,15 @@ internal static class CorpusRun
             Console.WriteLine("  " + d.GetMessage(CultureInfo.InvariantCulture));
         Console.WriteLine($"# load average {HarnessThroughput.LoadAverage()} at end");
         return crashes.Count == 0 ? 0 : 2;
+    }
+
+    /// <summary>The analyzer's counters of one run: how far its gates let the code through (deterministic).</summary>
+    private static string WorkCounters(PreemptContextAnalyzer analyzer, int runs)
+    {
+        var c = analyzer.Counters;
+        var t = analyzer.TreeCounters;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"compilations analysed {c.CompilationsAnalyzed / runs}; trees seen {t.TreesSeen / runs}, passing the text check {t.TreesPassingTextCheck / runs}; helper-name lookups {t.HelperNameLookups / runs}; bodies seen {c.BodiesSeen / runs}; operation trees {c.OperationTreesRequested / runs}; graphs {c.GraphsBuilt / runs}");
     }
 
     private static (double CpuSeconds, double AnalyzerSeconds, long AllocatedBytes, ImmutableArray<Diagnostic> Diagnostics) Measure(CSharpCompilation compilation, AnalyzerSet set)
