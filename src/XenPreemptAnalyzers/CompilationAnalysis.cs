@@ -142,12 +142,16 @@ internal sealed class CompilationAnalysis
 
     /// <summary>
     /// Does source apply one of the attributes to a type or member? Bodies are not entered (an attribute on a
-    /// local function alone does not make a project analysed): the walk costs one visit per declaration.
+    /// local function alone does not make a project analysed). Only a tree whose text names one of the attributes is
+    /// walked, one visit per declaration; the others (nearly all of a project that installs our package and never
+    /// applies an attribute) cost one pass over their characters.
     /// </summary>
     private static bool AppliesAttributeInSource(Compilation compilation, CancellationToken cancellationToken)
     {
         foreach (var tree in compilation.SyntaxTrees)
         {
+            if (!NameScan.Mentions(tree.GetText(cancellationToken), BodyPrefilter.AttributeNames, cancellationToken))
+                continue;
             var declarations = tree.GetRoot(cancellationToken).DescendantNodes(
                 node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
             foreach (var node in declarations)

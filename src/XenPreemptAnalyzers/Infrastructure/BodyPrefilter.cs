@@ -250,6 +250,9 @@ internal sealed class BodyPrefilter
             var implicitlyCalled = false;
             foreach (var tree in compilation.SyntaxTrees)
             {
+                // Only a tree whose text names a contract attribute can apply one: the others' declarations are not walked.
+                if (!NameScan.Mentions(tree.GetText(), AttributeNames, CancellationToken.None))
+                    continue;
                 var declarations = tree.GetRoot().DescendantNodes(
                     node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
                 foreach (var node in declarations)
