@@ -81,7 +81,11 @@ internal sealed class BodyPrefilter
     {
         if (_attributed.Value.AnyImplicitlyCalled)
             return true;
-        var called = new CalledNames();
+        // A name in call position counts only where the pre-filter would look at it: an identifier token, invoked,
+        // inside a body. Not a declaration's name, a keyword (if, while…), or a word in a comment: those would cost a
+        // helper lookup each (a search of the declarations) for nothing.
+        var root = tree.GetRoot(cancellationToken);
+        var called = new CalledNames((name, position) => IsCalledInBody(root, position, name));
         var text = tree.GetText(cancellationToken);
         if (NameScan.Scan(text, new Microsoft.CodeAnalysis.Text.TextSpan(0, text.Length), _treeNames.Value, called, cancellationToken))
             return true;
@@ -92,6 +96,33 @@ internal sealed class BodyPrefilter
         }
         return false;
     }
+
+    /// <summary>Is the token at this position the identifier <paramref name="name"/>, invoked, inside a body the pre-filter walks?</summary>
+    private static bool IsCalledInBody(SyntaxNode root, int position, string name)
+    {
+        if (!IsCalledIdentifier(root, position, name))
+            return false;
+        var token = root.FindToken(position);
+        for (var node = token.Parent; node is not null; node = node.Parent)
+        {
+            if (IsCodeBlock(node) && BodyParts(node).Any(part => part.Span.Contains(token.Span)))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Is the token at this position the identifier <paramref name="name"/> (not a keyword or a word in a comment), invoked?</summary>
+    private static bool IsCalledIdentifier(SyntaxNode root, int position, string name)
+    {
+        var token = root.FindToken(position);
+        return token.IsKind(SyntaxKind.IdentifierToken) && token.Span.Contains(position) && token.ValueText == name && IsCalled(token);
+    }
+
+    /// <summary>The declarations <see cref="CodeBlocks.Of"/> hands the pre-filter.</summary>
+    private static bool IsCodeBlock(SyntaxNode node) =>
+        node is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or CompilationUnitSyntax
+            or ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax or IndexerDeclarationSyntax }
+            or TypeDeclarationSyntax { ParameterList: not null };
 
     /// <summary>May the body of this declaration (a method, constructor, accessor, operator…) call something recognised?</summary>
     public bool MayCallRecognised(SyntaxNode declaration, CancellationToken cancellationToken)
@@ -214,7 +245,7 @@ internal sealed class BodyPrefilter
 
     private bool TextMayNamePrimitive(SyntaxNode node, int depth, CancellationToken cancellationToken)
     {
-        var called = depth > 0 ? new CalledNames() : null;
+        var called = depth > 0 ? new CalledNames((name, position) => IsCalledIdentifier(node.SyntaxTree.GetRoot(cancellationToken), position, name)) : null;
         if (NameScan.Scan(node.SyntaxTree.GetText(cancellationToken), node.Span, _primitiveNames.Value, called, cancellationToken))
             return true;
         if (called is null)

@@ -122,6 +122,8 @@ internal static class NameScan
     {
         var chunk = t_chunk ??= new char[ChunkLength];
         var identifier = new IdentifierBuffer();
+        var identifierStart = 0;
+        var identifierHasFormatting = false;
         var awaitingFollower = false;
         var previousWasBackslash = false;
         for (var chunkStart = span.Start; chunkStart < span.End; chunkStart += ChunkLength)
@@ -146,11 +148,20 @@ internal static class NameScan
                         awaitingFollower = false;
                         identifier.Clear();
                     }
+                    if (identifier.Length == 0)
+                    {
+                        identifierStart = chunkStart + i;
+                        identifierHasFormatting = false;
+                    }
                     identifier.Add(c);
                     continue;
                 }
                 if (kind == CharKind.Formatting)
-                    continue; // inside an identifier the lexer leaves formatting characters out of its value
+                {
+                    // Inside an identifier the lexer leaves formatting characters out of its value.
+                    identifierHasFormatting |= identifier.Length > 0;
+                    continue;
+                }
                 if (identifier.Length > 0 && !awaitingFollower)
                 {
                     if (IsNamed(identifier, names))
@@ -167,7 +178,7 @@ internal static class NameScan
                     if (SyntaxFacts.IsWhitespace(c) || SyntaxFacts.IsNewLine(c))
                         continue;
                     if (c is '(' or '<' or '/' or '#')
-                        AddCalled(identifier, called!);
+                        AddCalled(identifier, identifierStart, identifierHasFormatting, called!);
                     awaitingFollower = false;
                     identifier.Clear();
                 }
@@ -177,7 +188,7 @@ internal static class NameScan
             return true;
         // An identifier that ends the span: whether it is called is decided by what follows the span.
         if (identifier.Length > 0 && called is not null && FollowedByCall(text, span.End))
-            AddCalled(identifier, called);
+            AddCalled(identifier, identifierStart, identifierHasFormatting, called);
         return false;
     }
 
@@ -211,20 +222,23 @@ internal static class NameScan
         return false;
     }
 
-    /// <summary>The identifier in call position, or for a number-led run each tail that may be the called name.</summary>
-    private static void AddCalled(IdentifierBuffer identifier, CalledNames called)
+    /// <summary>
+    /// The identifier in call position, or for a number-led run each tail that may be the called name, with the text
+    /// position it starts at (unknown, -1, when a formatting character inside it shifts the positions).
+    /// </summary>
+    private static void AddCalled(IdentifierBuffer identifier, int position, bool hasFormatting, CalledNames called)
     {
         var chars = identifier.Chars;
         if (!IsDigit(chars[0]))
         {
-            called.Add(chars, 0, identifier.Length, identifier.Hash);
+            called.Add(chars, 0, identifier.Length, identifier.Hash, hasFormatting ? -1 : position);
             return;
         }
         for (var start = 1; start < identifier.Length; start++)
         {
             var length = identifier.Length - start;
             if (!IsDigit(chars[start]))
-                called.Add(chars, start, length, Hash(chars, start, length));
+                called.Add(chars, start, length, Hash(chars, start, length), hasFormatting ? -1 : position + start);
         }
     }
 
@@ -269,15 +283,23 @@ internal static class NameScan
     }
 }
 
-/// <summary>The distinct identifiers a scan saw in call position; a string is made once per distinct name.</summary>
+/// <summary>
+/// The distinct identifiers a scan saw in call position; a string is made once per distinct name. With an
+/// <see cref="Accept"/> check, an occurrence counts only if the check accepts its (name, text position); a position of
+/// -1 (not known exactly) is always accepted.
+/// </summary>
 internal sealed class CalledNames
 {
     private readonly Dictionary<ulong, List<string>> _byHash = new();
     private readonly List<string> _names = new();
 
+    public CalledNames(Func<string, int, bool>? accept = null) => Accept = accept;
+
+    public Func<string, int, bool>? Accept { get; }
+
     public IReadOnlyList<string> Names => _names;
 
-    internal void Add(char[] chars, int start, int length, ulong hash)
+    internal void Add(char[] chars, int start, int length, ulong hash, int position)
     {
         if (!_byHash.TryGetValue(hash, out var same))
             _byHash[hash] = same = new List<string>(1);
@@ -287,6 +309,8 @@ internal sealed class CalledNames
                 return;
         }
         var added = new string(chars, start, length);
+        if (Accept is not null && position >= 0 && !Accept(added, position))
+            return;
         same.Add(added);
         _names.Add(added);
     }
