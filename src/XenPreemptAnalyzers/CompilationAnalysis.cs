@@ -27,19 +27,21 @@ internal sealed class CompilationAnalysis
     private readonly CallClassifier _classifier;
     private readonly AnalysisCounters _counters;
 
+    private readonly TreeCounters _treeCounters;
     private readonly BodyPrefilter _prefilter;
 
-    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, ConcurrentDictionary<SyntaxTree, AnalyzerSettings> settings, Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences, AnalysisCounters counters)
+    private CompilationAnalysis(AnalyzerConfigOptionsProvider options, ConcurrentDictionary<SyntaxTree, AnalyzerSettings> settings, Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences, AnalysisCounters counters, TreeCounters treeCounters)
     {
         _options = options;
         _settings = settings;
         _counters = counters;
+        _treeCounters = treeCounters;
         _classifier = new CallClassifier(SettingsFor, compilation);
-        _prefilter = new BodyPrefilter(compilation, configuredNames, annotatedReferences);
+        _prefilter = new BodyPrefilter(compilation, configuredNames, annotatedReferences, treeCounters);
     }
 
     /// <summary>Null when the compilation can use none of the recognised names or attributes: then nothing is registered.</summary>
-    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, AnalysisCounters counters, CancellationToken cancellationToken)
+    public static CompilationAnalysis? TryCreate(Compilation compilation, AnalyzerConfigOptionsProvider options, AnalysisCounters counters, TreeCounters treeCounters, CancellationToken cancellationToken)
     {
         var settings = new ConcurrentDictionary<SyntaxTree, AnalyzerSettings>();
         var configuredNames = new HashSet<string>(System.StringComparer.Ordinal);
@@ -59,7 +61,7 @@ internal sealed class CompilationAnalysis
         }
         var annotatedReferences = AnnotatedReferences(compilation);
         return MayUseKernelApi(compilation, configuredNames, annotatedReferences, cancellationToken)
-            ? new CompilationAnalysis(options, settings, compilation, configuredNames, annotatedReferences, counters)
+            ? new CompilationAnalysis(options, settings, compilation, configuredNames, annotatedReferences, counters, treeCounters)
             : null;
     }
 
@@ -140,12 +142,16 @@ internal sealed class CompilationAnalysis
 
     /// <summary>
     /// Does source apply one of the attributes to a type or member? Bodies are not entered (an attribute on a
-    /// local function alone does not make a project analysed): the walk costs one visit per declaration.
+    /// local function alone does not make a project analysed). Only a tree whose text names one of the attributes is
+    /// walked, one visit per declaration; the others (nearly all of a project that installs our package and never
+    /// applies an attribute) cost one pass over their characters.
     /// </summary>
     private static bool AppliesAttributeInSource(Compilation compilation, CancellationToken cancellationToken)
     {
         foreach (var tree in compilation.SyntaxTrees)
         {
+            if (!NameScan.Mentions(tree.GetText(cancellationToken), BodyPrefilter.AttributeNames, cancellationToken))
+                continue;
             var declarations = tree.GetRoot(cancellationToken).DescendantNodes(
                 node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
             foreach (var node in declarations)
@@ -174,14 +180,23 @@ internal sealed class CompilationAnalysis
     /// One syntax tree, after the compiler bound it. Registered per tree, not per code block: a code-block action
     /// makes the driver compute the declaration info of every member of every tree (measured +24–28 % of compile
     /// CPU in-process for an empty one, docs/performance.md), whereas this runs once per tree and walks its
-    /// declarations itself. Each method-like body is run through the syntax pre-filter first; only a body that
-    /// passes costs a symbol lookup, its operation tree and, if one of its calls is recognised, its graph.
+    /// declarations itself. Cheapest first: the tree's text is checked for a name the pre-filter could let a body
+    /// through by (most trees of a project name none: then not a token of it is walked); then each method-like body
+    /// goes through the syntax pre-filter, and only a body that passes costs a symbol lookup, its operation tree and,
+    /// if one of its calls is recognised, its graph.
     /// </summary>
     public void OnSemanticModel(SemanticModelAnalysisContext context)
     {
         var model = context.SemanticModel;
+        var tree = model.SyntaxTree;
         var cancellationToken = context.CancellationToken;
-        var root = model.SyntaxTree.GetRoot(cancellationToken);
+        var passes = false;
+        AnalyzerGuard.Run("tree text check", null, null, () =>
+            passes = _prefilter.TreeMayCallRecognised(tree, cancellationToken));
+        _treeCounters.OnTreeSeen(passes);
+        if (!passes)
+            return;
+        var root = tree.GetRoot(cancellationToken);
         foreach (var codeBlock in CodeBlocks.Of(root))
         {
             // The editor asks for one span (a light bulb, a changed member): bodies outside it are not its question.

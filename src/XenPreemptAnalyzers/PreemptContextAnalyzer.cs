@@ -18,15 +18,22 @@ public sealed class PreemptContextAnalyzer : DiagnosticAnalyzer
     /// <summary>The work this instance did, for the deterministic performance guards and the benchmarks.</summary>
     internal Flow.AnalysisCounters Counters { get; } = new();
 
+    /// <summary>The per-tree work this instance did (the text check, helper-name lookups), for the guards and the benchmarks.</summary>
+    internal Infrastructure.TreeCounters TreeCounters { get; } = new();
+
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
+        // Left to the driver: it decides generated code for every declared symbol whatever this says (Roslyn 4.8 and later
+        // expose IsGeneratedCode on every context), so asking for all code would save nothing (corpus --sets
+        // semantic-model,semantic-model-all-code shows it).
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         var counters = Counters;
+        var treeCounters = TreeCounters;
         context.RegisterCompilationStartAction(start =>
             Infrastructure.AnalyzerGuard.Run("compilation start", null, start.Compilation.Assembly, () =>
             {
-                var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, counters, start.CancellationToken);
+                var analysis = CompilationAnalysis.TryCreate(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, counters, treeCounters, start.CancellationToken);
                 counters.OnCompilationStart(analyzed: analysis is not null);
                 if (analysis is not null)
                     start.RegisterSemanticModelAction(analysis.OnSemanticModel);

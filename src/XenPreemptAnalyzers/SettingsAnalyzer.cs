@@ -35,8 +35,7 @@ public sealed class SettingsAnalyzer : DiagnosticAnalyzer
             var provider = start.Options.AnalyzerConfigOptionsProvider;
             List<SettingProblem>? problems = null;
             Infrastructure.AnalyzerGuard.Run("settings", null, start.Compilation.Assembly, () =>
-                problems = start.Compilation.SyntaxTrees.SelectMany(tree => AnalyzerSettings.Problems(provider.GetOptions(tree)))
-                    .Concat(AnalyzerSettings.Problems(provider.GlobalOptions))
+                problems = DistinctOptions(start.Compilation, provider).SelectMany(AnalyzerSettings.Problems)
                     .Distinct()
                     .OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal)
                     .ToList());
@@ -49,6 +48,32 @@ public sealed class SettingsAnalyzer : DiagnosticAnalyzer
             });
         });
 #pragma warning restore RS1013
+    }
+
+    /// <summary>
+    /// Each distinct options object of the compilation's trees, then the global options. The compiler hands every tree
+    /// under the same <c>.editorconfig</c> sections one shared object, so a project of thousands of files has a handful.
+    /// </summary>
+    private static IEnumerable<AnalyzerConfigOptions> DistinctOptions(Compilation compilation, AnalyzerConfigOptionsProvider provider)
+    {
+        var seen = new HashSet<AnalyzerConfigOptions>(ReferenceComparer.Instance);
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var options = provider.GetOptions(tree);
+            if (seen.Add(options))
+                yield return options;
+        }
+        yield return provider.GlobalOptions;
+    }
+
+    /// <summary>Identity: options objects are immutable, and one object read twice gives the same problems.</summary>
+    private sealed class ReferenceComparer : IEqualityComparer<AnalyzerConfigOptions>
+    {
+        public static readonly ReferenceComparer Instance = new();
+
+        public bool Equals(AnalyzerConfigOptions? x, AnalyzerConfigOptions? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(AnalyzerConfigOptions options) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(options);
     }
 
     private static Diagnostic Report(SettingProblem problem) => problem.Value is null

@@ -21,7 +21,8 @@ namespace XenPreemptAnalyzers.Benchmarks;
 /// build does minus emit (the compiler alone: <c>GetDiagnostics</c>). Each set runs on a fresh compilation, the
 /// sets interleaved run by run: nothing (the compiler alone), a do-nothing analyzer (the driver skips binding when
 /// no analyzer registered anything), an empty code-block action (our registration before the per-tree change), an empty semantic-model action
-/// (our registration), an empty operation-block action (our registration before the pre-filter), ours, ours (both analyzers of the package) timed after the
+/// (our registration) not analysing generated code and the same analysing all code (the driver then skips its
+/// generated-code check of every declared symbol), an empty operation-block action (our registration before the pre-filter), ours, ours (both analyzers of the package) timed after the
 /// compiler has compiled the same compilation (the gate's own cost on code with no kernel name), CA2000 alone and CA1416 alone (the SDK's NetAnalyzers). Printed:
 /// our diagnostics and any AD0001, each set's process CPU time (min/median/max) and its ratio to the compiler
 /// alone, and each analyzer's own time as the driver reports it.
@@ -33,7 +34,7 @@ internal static class CorpusRun
     public const string CompilerAlone = "compiler alone";
 
     /// <summary>The sets beside the compiler alone, as <c>--sets</c> names them.</summary>
-    public const string AllSets = "do-nothing,code-block,semantic-model,operation-block,XPA,XPA-after-compile,CA2000,CA1416";
+    public const string AllSets = "do-nothing,code-block,semantic-model,semantic-model-all-code,operation-block,XPA,XPA-after-compile,CA2000,CA1416";
 
     /// <param name="AfterCompile">Compile first (untimed), then time the analyzers alone on the same compilation: what
     /// a build pays on top of compiling when the analyzers register nothing past compilation start (the gate), without
@@ -51,6 +52,7 @@ internal static class CorpusRun
         var sets = AnalyzerSets(o).Where(s => o.Sets.Contains(s.Name, StringComparer.OrdinalIgnoreCase) || s.Name == CompilerAlone).ToList();
         var cpu = sets.ToDictionary(s => s.Name, _ => new List<double>());
         var reported = sets.ToDictionary(s => s.Name, _ => new List<double>());
+        var allocated = sets.ToDictionary(s => s.Name, _ => new List<double>());
         var ours = ImmutableArray<Diagnostic>.Empty;
         var compilerErrors = 0;
         for (var run = -1; run < o.Runs; run++) // run -1: warm-up (JIT, reference metadata)
@@ -58,11 +60,12 @@ internal static class CorpusRun
             foreach (var set in sets)
             {
                 var compilation = Create(trees, set.Options);
-                var (seconds, analyzerSeconds, diagnostics) = Measure(compilation, set);
+                var (seconds, analyzerSeconds, allocatedBytes, diagnostics) = Measure(compilation, set);
                 if (run < 0)
                     continue;
                 cpu[set.Name].Add(seconds);
                 reported[set.Name].Add(analyzerSeconds);
+                allocated[set.Name].Add(allocatedBytes / 1e6);
                 if (set.Name == "XPA")
                     ours = diagnostics;
                 if (set.Name == CompilerAlone)
@@ -72,14 +75,23 @@ internal static class CorpusRun
 
         var baseline = BuildOverhead.Median(cpu[CompilerAlone]);
         Console.WriteLine($"{o.Name}: binding plus one analyzer set, fresh compilation each, {o.Runs} interleaved runs after a warm-up ({compilerErrors:N0} compiler errors: the corpus is compiled without its project's references)");
-        Console.WriteLine("| analyzer set | process CPU s min / median / max | ratio to compiler alone (median) | analyzer's own time, driver (ms, median) | analyzer's time / compiler CPU |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| analyzer set | process CPU s min / median / max | ratio to compiler alone (median) | analyzer's own time, driver (ms, median) | analyzer's time / compiler CPU | allocated MB (median) | ratio to compiler alone |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        var baselineAllocated = BuildOverhead.Median(allocated[CompilerAlone]);
         foreach (var set in sets)
         {
             var values = cpu[set.Name];
             var own = BuildOverhead.Median(reported[set.Name]);
+            var bytes = BuildOverhead.Median(allocated[set.Name]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {set.Name} | {values.Min():F2} / {BuildOverhead.Median(values):F2} / {values.Max():F2} | {BuildOverhead.Median(values) / baseline:F3} | {(set.Analyzers.IsEmpty ? "-" : (own * 1000).ToString("F0", CultureInfo.InvariantCulture))} | {(set.Analyzers.IsEmpty ? "-" : (own / baseline * 100).ToString("F2", CultureInfo.InvariantCulture) + " %")} |"));
+                $"| {set.Name} | {values.Min():F2} / {BuildOverhead.Median(values):F2} / {values.Max():F2} | {BuildOverhead.Median(values) / baseline:F3} | {(set.Analyzers.IsEmpty ? "-" : (own * 1000).ToString("F0", CultureInfo.InvariantCulture))} | {(set.Analyzers.IsEmpty ? "-" : (own / baseline * 100).ToString("F2", CultureInfo.InvariantCulture) + " %")} | {bytes:F1} | {bytes / baselineAllocated:F3} |"));
+        }
+        // Load-independent: the bytes the process allocated (above) and our analyzer's own work counters (below; each
+        // set's analyzer instance saw the same compilation once per run and once in the warm-up).
+        foreach (var set in sets)
+        {
+            if (set.Analyzers.OfType<PreemptContextAnalyzer>().FirstOrDefault() is { } preempt)
+                Console.WriteLine($"{set.Name}, work per run: {WorkCounters(preempt, o.Runs + 1)}");
         }
         var xpa = ours.Where(d => d.Id.StartsWith("XPA", StringComparison.Ordinal)).ToList();
         Console.WriteLine($"XPA diagnostics: {xpa.Count}" + (xpa.Count == 0 ? "" : " (" + string.Join(", ", xpa.GroupBy(d => d.Id).OrderBy(g => g.Key).Select(g => $"{g.Key} × {g.Count()}")) + ")"));
@@ -93,17 +105,27 @@ internal static class CorpusRun
         return crashes.Count == 0 ? 0 : 2;
     }
 
-    private static (double CpuSeconds, double AnalyzerSeconds, ImmutableArray<Diagnostic> Diagnostics) Measure(CSharpCompilation compilation, AnalyzerSet set)
+    /// <summary>The analyzer's counters of one run: how far its gates let the code through (deterministic).</summary>
+    private static string WorkCounters(PreemptContextAnalyzer analyzer, int runs)
+    {
+        var c = analyzer.Counters;
+        var t = analyzer.TreeCounters;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"compilations analysed {c.CompilationsAnalyzed / runs}; trees seen {t.TreesSeen / runs}, passing the text check {t.TreesPassingTextCheck / runs}; helper-name lookups {t.HelperNameLookups / runs}; bodies seen {c.BodiesSeen / runs}; operation trees {c.OperationTreesRequested / runs}; graphs {c.GraphsBuilt / runs}");
+    }
+
+    private static (double CpuSeconds, double AnalyzerSeconds, long AllocatedBytes, ImmutableArray<Diagnostic> Diagnostics) Measure(CSharpCompilation compilation, AnalyzerSet set)
     {
         if (set.AfterCompile)
             _ = compilation.GetDiagnostics();
         var process = Process.GetCurrentProcess();
         var before = process.TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         if (set.Analyzers.IsEmpty)
         {
             var compilerOnly = compilation.GetDiagnostics();
             process.Refresh();
-            return ((process.TotalProcessorTime - before).TotalSeconds, 0, compilerOnly);
+            return ((process.TotalProcessorTime - before).TotalSeconds, 0, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore, compilerOnly);
         }
         // The analyzer diagnostics of a fresh compilation: generating its compilation events binds every body
         // (the compiler's work), then the analyzers run; the driver times each analyzer's callbacks.
@@ -112,8 +134,9 @@ internal static class CorpusRun
         var diagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
         process.Refresh();
         var seconds = (process.TotalProcessorTime - before).TotalSeconds;
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var own = set.Analyzers.Sum(a => withAnalyzers.GetAnalyzerTelemetryInfoAsync(a, CancellationToken.None).GetAwaiter().GetResult().ExecutionTime.TotalSeconds);
-        return (seconds, own, diagnostics);
+        return (seconds, own, bytes, diagnostics);
     }
 
     private static CSharpCompilation Create(IReadOnlyList<SyntaxTree> trees, ImmutableDictionary<string, ReportDiagnostic> options) =>
@@ -172,6 +195,7 @@ internal static class CorpusRun
             new("do-nothing", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyAnalyzer()), none),
             new("code-block", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyCodeBlockAnalyzer()), none),
             new("semantic-model", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptySemanticModelAnalyzer()), none),
+            new("semantic-model-all-code", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptySemanticModelAnalyzer(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics)), none),
             new("operation-block", ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyOperationBlockAnalyzer()), none),
             new("XPA", ImmutableArray.Create<DiagnosticAnalyzer>(new PreemptContextAnalyzer()), none),
             new("XPA-after-compile", ImmutableArray.Create<DiagnosticAnalyzer>(new PreemptContextAnalyzer(), new SettingsAnalyzer()), none, AfterCompile: true),

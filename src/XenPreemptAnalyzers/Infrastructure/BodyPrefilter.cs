@@ -23,21 +23,106 @@ namespace XenPreemptAnalyzers.Infrastructure;
 /// <item>source helpers seen through as summaries: a method whose own body names a kernel or configured name,
 ///   looked up (once per name) when a body calls it.</item>
 /// </list>
-/// Built once per compilation; thread-safe (bodies are analysed concurrently).
+/// Before any body of a tree is walked, <see cref="TreeMayCallRecognised"/> decides from the tree's text whether any of
+/// its bodies can pass (most trees of a project name no kernel name). Built once per compilation; thread-safe (trees
+/// and bodies are analysed concurrently).
 /// </summary>
 internal sealed class BodyPrefilter
 {
+    /// <summary>
+    /// The prefixes <see cref="KernelApi"/> recognises hypercalls by (<c>HYPERVISOR_sched_op</c>, <c>_hypercall2</c>): the text
+    /// check must know them, since they match names no list holds. A test keeps this list equal to the table's.
+    /// </summary>
+    internal static readonly string[] HypercallNamePrefixes = { "HYPERVISOR_", "_hypercall" };
+
+    /// <summary>The contract attributes' names, with and without the <c>Attribute</c> suffix.</summary>
+    private static readonly string[] ContractAttributeNames = KernelAttributes.All.SelectMany(a => new[] { a, a + "Attribute" }).ToArray();
+
+    /// <summary>The same, for a text check (the compilation gate's walk for applied attributes).</summary>
+    internal static readonly NameSet AttributeNames = new(ContractAttributeNames);
+
     private readonly Compilation _compilation;
     private readonly HashSet<string> _configuredNames;
     private readonly Lazy<Attributed> _attributed;
+    private readonly Lazy<NameSet> _treeNames;
+    private readonly Lazy<NameSet> _primitiveNames;
     private readonly ConcurrentDictionary<(int Depth, string Name), bool> _helperNames = new();
+    private readonly TreeCounters _counters;
 
-    public BodyPrefilter(Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences)
+    public BodyPrefilter(Compilation compilation, HashSet<string> configuredNames, IReadOnlyList<IAssemblySymbol> annotatedReferences, TreeCounters counters)
     {
         _compilation = compilation;
+        _counters = counters;
         _configuredNames = configuredNames;
         _attributed = new Lazy<Attributed>(() => Attributed.Collect(compilation, annotatedReferences), LazyThreadSafetyMode.ExecutionAndPublication);
+        _treeNames = new Lazy<NameSet>(() => TreeNames(configuredNames, _attributed.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+        _primitiveNames = new Lazy<NameSet>(() => PrimitiveNames(configuredNames), LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>The names <see cref="IsPrimitiveName"/> accepts, for a text check.</summary>
+    private static NameSet PrimitiveNames(HashSet<string> configuredNames) =>
+        new(KernelApi.Names.Append(KernelApi.HypercallStateName).Concat(configuredNames), HypercallNamePrefixes);
+
+    /// <summary>The names whose mention lets a body through by themselves: every name <see cref="MayCallRecognised"/> accepts without a lookup.</summary>
+    private static NameSet TreeNames(HashSet<string> configuredNames, Attributed attributed) =>
+        new(KernelApi.Names.Append(KernelApi.HypercallStateName)
+                .Concat(configuredNames)
+                .Concat(ContractAttributeNames)
+                .Concat(attributed.MemberNames),
+            HypercallNamePrefixes);
+
+    /// <summary>
+    /// Can any body of this tree pass <see cref="MayCallRecognised"/>? Decided from the tree's text in one pass, before
+    /// a token of it is walked: the text names a kernel, configured, attribute or attributed member's name, or it names
+    /// in call position a source helper the summaries see through. The text holds every token's value (and comments,
+    /// strings and disabled code besides), so this lets through every tree with a body the filter would let through.
+    /// </summary>
+    public bool TreeMayCallRecognised(SyntaxTree tree, CancellationToken cancellationToken)
+    {
+        if (_attributed.Value.AnyImplicitlyCalled)
+            return true;
+        // A name in call position counts only where the pre-filter would look at it: an identifier token, invoked,
+        // inside a body. Not a declaration's name, a keyword (if, while…), or a word in a comment: those would cost a
+        // helper lookup each (a search of the declarations) for nothing.
+        var root = tree.GetRoot(cancellationToken);
+        var called = new CalledNames((name, position) => IsCalledInBody(root, position, name));
+        var text = tree.GetText(cancellationToken);
+        if (NameScan.Scan(text, new Microsoft.CodeAnalysis.Text.TextSpan(0, text.Length), _treeNames.Value, called, cancellationToken))
+            return true;
+        foreach (var name in called.Names)
+        {
+            if (IsHelperName(name, cancellationToken))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Is the token at this position the identifier <paramref name="name"/>, invoked, inside a body the pre-filter walks?</summary>
+    private static bool IsCalledInBody(SyntaxNode root, int position, string name)
+    {
+        if (!IsCalledIdentifier(root, position, name))
+            return false;
+        var token = root.FindToken(position);
+        for (var node = token.Parent; node is not null; node = node.Parent)
+        {
+            if (IsCodeBlock(node) && BodyParts(node).Any(part => part.Span.Contains(token.Span)))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Is the token at this position the identifier <paramref name="name"/> (not a keyword or a word in a comment), invoked?</summary>
+    private static bool IsCalledIdentifier(SyntaxNode root, int position, string name)
+    {
+        var token = root.FindToken(position);
+        return token.IsKind(SyntaxKind.IdentifierToken) && token.Span.Contains(position) && token.ValueText == name && IsCalled(token);
+    }
+
+    /// <summary>The declarations <see cref="CodeBlocks.Of"/> hands the pre-filter.</summary>
+    private static bool IsCodeBlock(SyntaxNode node) =>
+        node is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or CompilationUnitSyntax
+            or ArrowExpressionClauseSyntax { Parent: PropertyDeclarationSyntax or IndexerDeclarationSyntax }
+            or TypeDeclarationSyntax { ParameterList: not null };
 
     /// <summary>May the body of this declaration (a method, constructor, accessor, operator…) call something recognised?</summary>
     public bool MayCallRecognised(SyntaxNode declaration, CancellationToken cancellationToken)
@@ -127,6 +212,7 @@ internal sealed class BodyPrefilter
     private bool IsHelperName(string name, int depth, CancellationToken cancellationToken) =>
         _helperNames.GetOrAdd((depth, name), _ =>
         {
+            _counters.OnHelperNameLookup();
             foreach (var symbol in _compilation.GetSymbolsWithName(name, SymbolFilter.Member, cancellationToken))
             {
                 if (symbol is not IMethodSymbol method)
@@ -143,11 +229,30 @@ internal sealed class BodyPrefilter
     /// <summary>Does the body name a primitive, or (while <paramref name="depth"/> lasts) call a helper that does?</summary>
     private bool NamesPrimitive(SyntaxNode node, int depth, CancellationToken cancellationToken)
     {
+        // The body's text first: it holds every token's value, so if it names no primitive and (while depth lasts) calls
+        // no helper, neither do its tokens. Only a body whose text may is walked token by token, for the exact answer.
+        if (!TextMayNamePrimitive(node, depth, cancellationToken))
+            return false;
         foreach (var token in node.DescendantTokens())
         {
             if (token.IsKind(SyntaxKind.IdentifierToken) && IsPrimitiveName(token.ValueText))
                 return true;
             if (depth > 0 && token.IsKind(SyntaxKind.IdentifierToken) && IsCalled(token) && IsHelperName(token.ValueText, depth, cancellationToken))
+                return true;
+        }
+        return false;
+    }
+
+    private bool TextMayNamePrimitive(SyntaxNode node, int depth, CancellationToken cancellationToken)
+    {
+        var called = depth > 0 ? new CalledNames((name, position) => IsCalledIdentifier(node.SyntaxTree.GetRoot(cancellationToken), position, name)) : null;
+        if (NameScan.Scan(node.SyntaxTree.GetText(cancellationToken), node.Span, _primitiveNames.Value, called, cancellationToken))
+            return true;
+        if (called is null)
+            return false;
+        foreach (var name in called.Names)
+        {
+            if (IsHelperName(name, depth, cancellationToken))
                 return true;
         }
         return false;
@@ -176,6 +281,9 @@ internal sealed class BodyPrefilter
             var implicitlyCalled = false;
             foreach (var tree in compilation.SyntaxTrees)
             {
+                // Only a tree whose text names a contract attribute can apply one: the others' declarations are not walked.
+                if (!NameScan.Mentions(tree.GetText(), AttributeNames, CancellationToken.None))
+                    continue;
                 var declarations = tree.GetRoot().DescendantNodes(
                     node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax);
                 foreach (var node in declarations)

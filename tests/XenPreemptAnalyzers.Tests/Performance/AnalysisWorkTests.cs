@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Xunit;
 using XenPreemptAnalyzers.Flow;
+using XenPreemptAnalyzers.Infrastructure;
 using XenPreemptAnalyzers.Performance;
 using XenPreemptAnalyzers.Recognition;
 using XenPreemptAnalyzers.Tests.Infrastructure;
@@ -92,16 +93,20 @@ public sealed class AnalysisWorkTests
         var dense = KernelCodeGenerator.Generate(CodeKind.Dense, 3);
         var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 20);
 
-        var (alone, _) = await AnalyzeAsync(dense);
-        var (mixed, _) = await AnalyzeAsync(dense.Concat(ordinary));
+        var (alone, _, aloneTrees) = await AnalyzeWithTreesAsync(dense);
+        var (mixed, _, mixedTrees) = await AnalyzeWithTreesAsync(dense.Concat(ordinary));
 
         // Per driver file: eight bodies call something recognised (or a helper that does) plus one local
         // function; probe_N and describe_N and the API stubs call nothing recognised.
         Assert.Equal(9 * 3, alone.GraphsBuilt);
-        // 20 files of ordinary bodies are shown to the syntax pre-filter, which asks for the operations of three
-        // only: the pre-filter goes by name, and ordinary find_0..2 call stats_lock_0..2, the names of the dense
-        // files' helpers (which call preempt_disable). Their operations show no recognised call: no graph.
-        Assert.True(mixed.BodiesSeen >= alone.BodiesSeen + (20 * 10), $"{mixed.BodiesSeen} bodies seen with the ordinary code, {alone.BodiesSeen} without");
+        // The 21 ordinary files (their API file and 20 drivers) are shown to the analysis; the text check lets through the three whose find_0..2 call
+        // stats_lock_0..2 — the names of the dense files' helpers (which call preempt_disable) — and not a token of the
+        // other eighteen is walked. The pre-filter goes by name: it asks for the operations of those three find_N
+        // only, which show no recognised call: no graph.
+        Assert.Equal(aloneTrees.TreesSeen + ordinary.Count, mixedTrees.TreesSeen);
+        Assert.Equal(aloneTrees.TreesPassingTextCheck + 3, mixedTrees.TreesPassingTextCheck);
+        Assert.True(mixed.BodiesSeen >= alone.BodiesSeen + (3 * 10), $"{mixed.BodiesSeen} bodies seen with the ordinary code, {alone.BodiesSeen} without");
+        Assert.True(mixed.BodiesSeen < alone.BodiesSeen + (4 * 10), $"{mixed.BodiesSeen} bodies seen with the ordinary code, {alone.BodiesSeen} without");
         Assert.Equal(alone.OperationTreesRequested + 3, mixed.OperationTreesRequested);
         Assert.Equal(alone.GraphsBuilt, mixed.GraphsBuilt);
         Assert.Equal(alone.BlockVisits, mixed.BlockVisits);
@@ -126,13 +131,56 @@ public sealed class AnalysisWorkTests
             }
             """);
 
-        var (counters, diagnostics) = await AnalyzeAsync(ordinary.Append(scheduler));
+        var (counters, diagnostics, trees) = await AnalyzeWithTreesAsync(ordinary.Append(scheduler));
 
         Assert.Empty(diagnostics);
         Assert.Equal(1, counters.CompilationsAnalyzed);
-        Assert.True(counters.BodiesSeen > 20 * 10, $"{counters.BodiesSeen} bodies seen");
+        // Every tree is handed to the analysis (the ordinary API file, 20 drivers, Proc.cs); only Proc.cs names anything,
+        // so only its three bodies are walked.
+        Assert.Equal(22, trees.TreesSeen);
+        Assert.Equal(1, trees.TreesPassingTextCheck);
+        Assert.Equal(3, counters.BodiesSeen);
         Assert.Equal(1, counters.OperationTreesRequested);
         Assert.Equal(1, counters.GraphsBuilt);
+    }
+
+    /// <summary>
+    /// The per-tree text check: a tree whose text names no kernel, configured or attribute name and calls no helper is
+    /// ruled out before a token of its bodies is walked; a tree that only calls a source helper (which calls a kernel
+    /// name) is let through by the helper's name, and its body analysed.
+    /// </summary>
+    [Fact]
+    public async Task A_tree_with_no_candidate_name_has_none_of_its_bodies_walked()
+    {
+        var ordinary = KernelCodeGenerator.Generate(CodeKind.Ordinary, 20);
+        var kernel = new GeneratedSource("Kernel/Preempt.cs", """
+            static class Preempt
+            {
+                public static void preempt_disable() { }
+                public static void preempt_enable() { }
+                public static void enter() { preempt_disable(); }
+                public static void leave() { preempt_enable(); }
+            }
+            """);
+        var caller = new GeneratedSource("Driver/Caller.cs", """
+            static class Caller
+            {
+                static int depth;
+                static void guarded() { Preempt.enter(); depth++; Preempt.leave(); }
+                static void plain() { depth--; }
+            }
+            """);
+
+        var (counters, diagnostics, trees) = await AnalyzeWithTreesAsync(ordinary.Append(kernel).Append(caller));
+
+        Assert.Empty(diagnostics);
+        Assert.Equal(23, trees.TreesSeen);
+        Assert.Equal(2, trees.TreesPassingTextCheck);
+        // Preempt.cs's four bodies and Caller.cs's two; none of the 20 ordinary files' 200-odd bodies.
+        Assert.Equal(6, counters.BodiesSeen);
+        // enter, leave (kernel names) and guarded (calls the helpers): three operation trees, three graphs.
+        Assert.Equal(3, counters.OperationTreesRequested);
+        Assert.Equal(3, counters.GraphsBuilt);
     }
 
     /// <summary>
@@ -219,10 +267,16 @@ public sealed class AnalysisWorkTests
     /// <summary>Runs a fresh analyzer instance, so its counters see this compilation only (tests run in parallel).</summary>
     private static async Task<(AnalysisCounters Counters, ImmutableArray<Diagnostic> Diagnostics)> AnalyzeAsync(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences)
     {
+        var (counters, diagnostics, _) = await AnalyzeWithTreesAsync(sources, extraReferences);
+        return (counters, diagnostics);
+    }
+
+    private static async Task<(AnalysisCounters Counters, ImmutableArray<Diagnostic> Diagnostics, TreeCounters Trees)> AnalyzeWithTreesAsync(IEnumerable<GeneratedSource> sources, params MetadataReference[] extraReferences)
+    {
         var analyzer = new PreemptContextAnalyzer();
         var diagnostics = await Create(sources, extraReferences)
             .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(analyzer))
             .GetAnalyzerDiagnosticsAsync();
-        return (analyzer.Counters, diagnostics);
+        return (analyzer.Counters, diagnostics, analyzer.TreeCounters);
     }
 }
