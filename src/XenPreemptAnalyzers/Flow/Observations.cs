@@ -28,7 +28,8 @@ internal static class Observations
             {
                 case IInvocationOperation call:
                     var effect = domain.Classify(call);
-                    result.AddCall(call, effect, observed.BeforeSet.ToList());
+                    // The converged set itself (nothing adds to it any more), not a copy per call site.
+                    result.AddCall(call, effect, observed.BeforeSet);
                     if (!effect.NeverReturns)
                         AddCrossings(observed, effect, handOff: effect.Region == Recognition.RegionOperation.Hypercall, domain, result);
                     break;

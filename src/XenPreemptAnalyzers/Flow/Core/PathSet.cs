@@ -12,7 +12,7 @@ namespace XenPreemptAnalyzers.Flow.Core;
 /// three objects per block and per observed operation even for one state); a set that grows past
 /// <see cref="IndexedFrom"/> states gets a hash index.
 /// </summary>
-internal sealed class PathSet<TState>
+internal sealed class PathSet<TState> : IReadOnlyList<TState>
 {
     private const int IndexedFrom = 8;
 
@@ -66,11 +66,15 @@ internal sealed class PathSet<TState>
     }
 
     /// <summary>The states in the order they were added.</summary>
-    public IEnumerable<TState> AsEnumerable()
+    public IEnumerable<TState> AsEnumerable() => this;
+
+    public IEnumerator<TState> GetEnumerator()
     {
         for (var i = 0; i < _count; i++)
             yield return _entries[i].State;
     }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     private readonly record struct Entry(TState State, int Hash);
 }
