@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MIT
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
@@ -35,33 +34,7 @@ internal sealed class PreemptContextDomain : IFlowDomain<ContextState>, IContext
 
     public CallEffect Classify(IMethodSymbol method) => _classifier.Classify(method, _settings);
 
-    /// <summary>
-    /// The effect of each call of this graph, asked for on every path and visit, by every domain and by the observations:
-    /// classified once per call (the classifier's own cache is per method, behind a symbol hash and the configured-name
-    /// lookup).
-    /// </summary>
-    public CallEffect Classify(IInvocationOperation invocation)
-    {
-        _effects ??= new Dictionary<IInvocationOperation, CallEffect>(ReferenceIdentity.Instance);
-        if (!_effects.TryGetValue(invocation, out var effect))
-        {
-            effect = _classifier.Classify(DisposeImplementation(invocation) ?? invocation.TargetMethod, _settings);
-            _effects.Add(invocation, effect);
-        }
-        return effect;
-    }
-
-    private Dictionary<IInvocationOperation, CallEffect>? _effects;
-
-    /// <summary>Operations are compared by identity (one call is one operation object of the tree).</summary>
-    private sealed class ReferenceIdentity : IEqualityComparer<IInvocationOperation>
-    {
-        public static readonly ReferenceIdentity Instance = new();
-
-        public bool Equals(IInvocationOperation? x, IInvocationOperation? y) => ReferenceEquals(x, y);
-
-        public int GetHashCode(IInvocationOperation operation) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(operation);
-    }
+    public CallEffect Classify(IInvocationOperation invocation) => _classifier.Classify(DisposeImplementation(invocation) ?? invocation.TargetMethod, _settings);
 
     public bool IsPerCpuStateTest(IMethodSymbol method) => _classifier.IsPerCpuStateTest(method);
 
