@@ -305,11 +305,7 @@ internal sealed class CompilationAnalysis
         graphs.Add((graph, symbol));
         foreach (var localFunction in graph.LocalFunctions)
             CollectGraphs(graph.GetLocalFunctionControlFlowGraph(localFunction, cancellationToken), localFunction, graphs, cancellationToken);
-        foreach (var block in graph.Blocks)
-        {
-            var operations = block.BranchValue is null ? block.Operations : block.Operations.Add(block.BranchValue);
-            foreach (var lambda in operations.SelectMany(o => o.DescendantsAndSelf()).OfType<IFlowAnonymousFunctionOperation>())
-                CollectGraphs(graph.GetAnonymousFunctionControlFlowGraph(lambda, cancellationToken), lambda.Symbol, graphs, cancellationToken);
-        }
+        foreach (var lambda in FlowGraphs.AnonymousFunctions(graph))
+            CollectGraphs(graph.GetAnonymousFunctionControlFlowGraph(lambda, cancellationToken), lambda.Symbol, graphs, cancellationToken);
     }
 }

@@ -109,6 +109,63 @@ internal static class InProcessMeasurements
         return 0;
     }
 
+    /// <summary>
+    /// <c>analysis-cost</c>: what our analyzer adds per analysed body, on measures that hold on a loaded machine.
+    /// Per run, interleaved, each on a fresh compilation: the empty per-tree (semantic-model) action — the driver and
+    /// the binding every analysed compilation pays — and ours, registered the same way. Printed per set: process CPU
+    /// (min/median/max) and bytes allocated by the whole process (<c>GC.GetTotalAllocatedBytes</c>, precise: nearly
+    /// the same every run whatever the load); then ours minus the probe, i.e. our callbacks and the operation trees
+    /// and graphs they ask for. Allocation is the figure to compare between two builds; CPU needs a quiet machine.
+    /// </summary>
+    public static int AnalysisCost(CodeKind kind, int files, int runs)
+    {
+        var code = GeneratedCompilation.Generate(kind, files);
+        var sets = new (string Name, Func<DiagnosticAnalyzer> Create)[]
+        {
+            ("empty semantic-model action", () => new EmptySemanticModelAnalyzer()),
+            ("XenPreemptAnalyzers", () => new PreemptContextAnalyzer()),
+        };
+        var cpu = sets.ToDictionary(s => s.Name, _ => new List<double>());
+        var bytes = sets.ToDictionary(s => s.Name, _ => new List<double>());
+        var diagnostics = 0;
+        Console.WriteLine($"# {Spell(kind)}:{files}, {code.Trees.Length} files; load average {HarnessThroughput.LoadAverage()} at start");
+        for (var run = -1; run < runs; run++) // run -1: warm-up (JIT, reference metadata)
+        {
+            foreach (var (name, create) in sets)
+            {
+                var compilation = code.Create();
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
+                var bytesBefore = GC.GetTotalAllocatedBytes(precise: true);
+                var found = GeneratedCompilation.WithAnalyzers(compilation, create()).GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+                var allocated = GC.GetTotalAllocatedBytes(precise: true) - bytesBefore;
+                process.Refresh();
+                if (run < 0)
+                    continue;
+                cpu[name].Add((process.TotalProcessorTime - cpuBefore).TotalSeconds);
+                bytes[name].Add(allocated / 1e6);
+                if (name == "XenPreemptAnalyzers")
+                    diagnostics = found.Length;
+            }
+        }
+        Console.WriteLine($"Binding plus one analyzer, fresh compilation each, {runs} interleaved runs after a warm-up ({diagnostics} analyzer diagnostics):");
+        Console.WriteLine("| analyzer | process CPU s min / median / max | allocated MB min / median / max |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (name, _) in sets)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {cpu[name].Min():F2} / {BuildOverhead.Median(cpu[name]):F2} / {cpu[name].Max():F2} | {bytes[name].Min():F1} / {BuildOverhead.Median(bytes[name]):F1} / {bytes[name].Max():F1} |"));
+        }
+        var probe = sets[0].Name;
+        var ours = sets[1].Name;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ours minus the probe (medians): {BuildOverhead.Median(cpu[ours]) - BuildOverhead.Median(cpu[probe]):F2} CPU s, {BuildOverhead.Median(bytes[ours]) - BuildOverhead.Median(bytes[probe]):F1} MB allocated"));
+        Console.WriteLine($"# load average {HarnessThroughput.LoadAverage()} at end");
+        return 0;
+    }
+
     private static void PrintRow(string name, List<double> values) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {BuildOverhead.Median(values):F1} | {Percentile(values, 0.95):F1} | {values.Max():F1} |"));

@@ -22,6 +22,8 @@ return args.FirstOrDefault() switch
         o => LightBulbLatency.Run(Number(o["--files"]!), Number(o["--samples"]!))),
     "analyzer-time" => Command(args, new() { ["--kind"] = "ordinary,dense,many-branches,deep-nesting", ["--files"] = "250,500,1000", ["--runs"] = "5" },
         o => InProcessMeasurements.AnalyzerTime(Kinds(o["--kind"]!), Numbers(o["--files"]!), Number(o["--runs"]!))),
+    "analysis-cost" => Command(args, new() { ["--kind"] = "dense", ["--files"] = "100", ["--runs"] = "5" },
+        o => InProcessMeasurements.AnalysisCost(Kinds(o["--kind"]!).Single(), Number(o["--files"]!), Number(o["--runs"]!))),
     "harness-throughput" => Command(args, new() { ["--strategy"] = "dfs,pct,random", ["--variant"] = "ours", ["--config"] = "dynamic-full", ["--schedules"] = "2000", ["--runs"] = "3" },
         o => HarnessThroughput.Run(new HarnessThroughput.Options(o["--strategy"]!.Split(','), o["--variant"]!, o["--config"]!, Number(o["--schedules"]!), Number(o["--runs"]!)))),
     "corpus" => Command(args, new() { ["--path"] = "", ["--generated"] = "", ["--runs"] = "3", ["--name"] = "", ["--sets"] = CorpusRun.AllSets },
@@ -113,6 +115,8 @@ static int Usage(int exitCode)
                  [--sets do-nothing,XPA,CA2000,CA1416]
                                                    any folder of sources (need not build) in-process: our diagnostics,
                                                    AD0001s, CPU beside the compiler alone, a do-nothing analyzer, CA2000, CA1416
+          analysis-cost [--kind dense] [--files 100] [--runs 5]
+                                                   ours beside an empty per-tree action: CPU and bytes allocated per run
           harness-throughput [--strategy dfs,pct,random] [--variant ours] [--config dynamic-full] [--schedules 2000] [--runs 3]
                                                    exploration schedules per CPU-second (steady state), bytes per step
         """);

@@ -142,6 +142,9 @@ internal sealed record ContextState : IPathState<ContextState>
 
     public ContextState WithFact(ILocalSymbol local, LocalFact? fact)
     {
+        // Every assignment to a local asks to forget its fact; most locals never had one (no closure, no copy).
+        if (fact is null && FactFor(local) is null)
+            return this;
         var kept = Locals.RemoveAll(f => SymbolEqualityComparer.Default.Equals(f.Local, local));
         if (fact is { } added)
             kept = kept.Add(added).Sort((a, b) => Position(a.Local).CompareTo(Position(b.Local)));

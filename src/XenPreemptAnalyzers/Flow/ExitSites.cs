@@ -34,13 +34,15 @@ internal static class ExitSites
 
     private static ReturnStatementSyntax? NextBareReturn(SyntaxNode root, SyntaxNode anchor)
     {
-        var statements = root.DescendantNodes(n => n == root || n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax))
-            .OfType<StatementSyntax>()
-            .Where(s => s.SpanStart >= anchor.Span.End)
-            .OrderBy(s => s.SpanStart)
-            .ToList();
-        foreach (var statement in statements)
+        // The statements after the anchor in document order: DescendantNodes is a pre-order walk, whose nodes start in
+        // non-decreasing order (a parent where its first child does), so no sort is needed, and a subtree that ends
+        // before the anchor holds none of them and is not entered.
+        var after = anchor.Span.End;
+        var statements = root.DescendantNodes(n => n == root || (n.FullSpan.End >= after && n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)));
+        foreach (var node in statements)
         {
+            if (node is not StatementSyntax statement || statement.SpanStart < after)
+                continue;
             if (statement is ReturnStatementSyntax { Expression: null } bareReturn)
                 return bareReturn;
             // A block or if that merely contains the return is not "another statement in between".

@@ -28,7 +28,8 @@ internal static class Observations
             {
                 case IInvocationOperation call:
                     var effect = domain.Classify(call);
-                    result.AddCall(call, effect, observed.Before.ToList());
+                    // The converged set itself (nothing adds to it any more), not a copy per call site.
+                    result.AddCall(call, effect, observed.BeforeSet);
                     if (!effect.NeverReturns)
                         AddCrossings(observed, effect, handOff: effect.Region == Recognition.RegionOperation.Hypercall, domain, result);
                     break;
@@ -36,9 +37,9 @@ internal static class Observations
                     AddCrossings(observed, domain.Classify(constructor), handOff: false, domain, result);
                     break;
                 case ILocalReferenceOperation read:
-                    foreach (var before in observed.Before)
+                    for (var i = 0; i < observed.BeforeSet.Count; i++)
                     {
-                        if (before.FactFor(read.Local) is { IsStale: true } fact && LocalFactsDomain.IsReliedOn(read, fact, domain))
+                        if (observed.BeforeSet[i].FactFor(read.Local) is { IsStale: true } fact && LocalFactsDomain.IsReliedOn(read, fact, domain))
                             result.AddStaleUse(read, fact);
                     }
                     break;
@@ -55,13 +56,15 @@ internal static class Observations
     private static void AddCrossings(OperationStates<ContextState> observed, Recognition.CallEffect effect, bool handOff, PreemptContextDomain domain, FlowResult result)
     {
         var point = observed.Operation;
-        foreach (var before in observed.Before)
+        for (var i = 0; i < observed.BeforeSet.Count; i++)
         {
+            var before = observed.BeforeSet[i];
             if (domain.SwitchesDuring(effect, before) && HypercallRegionDomain.StrandedAt(before, handOff) is { } begin)
                 result.AddCrossing(begin, point, involuntary: false);
         }
-        foreach (var after in observed.After)
+        for (var i = 0; i < observed.AfterSet.Count; i++)
         {
+            var after = observed.AfterSet[i];
             if (domain.SwitchesAfter(after) && HypercallRegionDomain.StrandedAt(after, handOff: false) is { } begin)
                 result.AddCrossing(begin, point, involuntary: true);
         }

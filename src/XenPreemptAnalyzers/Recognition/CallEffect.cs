@@ -102,7 +102,19 @@ internal sealed record CallEffect
     public PatchFamily RawOf { get; init; }
     public string? PatchableVariant { get; init; }
 
-    public bool IsNone => this == None || Equals(None with { Name = Name, Via = Via, IsSummary = IsSummary });
+    /// <summary>
+    /// Does nothing the analysis models: every member is at its default except the names (<see cref="Name"/>,
+    /// <see cref="Via"/>) and <see cref="IsSummary"/>. Asked for every call on every path, so it compares members
+    /// instead of building a copy of <see cref="None"/> to compare with; <c>CallEffectTests</c> fails if a member is
+    /// added to the record and not here.
+    /// </summary>
+    public bool IsNone =>
+        ReferenceEquals(this, None)
+        || (PreemptDelta == 0 && MigrateDelta == 0 && Irq == default && Asserts == default && Reschedule == default
+            && PerCpu == default && Result == default && Region == default && Query == default && !RequiresPreemptDisabled
+            && !WritesPerCpuVariable && DisablesPreemptionWhenReturns is null && !NeverReturns && !NoPerCpuRegionState
+            && PreemptSafeVariant is null && !CompiledOut && Patchable == default && RawVariant is null && RawOf == default
+            && PatchableVariant is null);
 
     /// <summary>The quoted name to show in a message: <c>'schedule'</c>, or <c>'helper' (which calls 'schedule')</c>.</summary>
     public string Display => Via is null ? $"'{Name}'" : $"'{Name}' (which calls '{Via}')";

@@ -26,14 +26,14 @@ internal sealed class OperationStates<TState>
 
     public int Position { get; }
 
-    internal HashSet<TState> BeforeSet { get; } = new();
+    internal PathSet<TState> BeforeSet { get; } = new();
 
-    internal HashSet<TState> AfterSet { get; } = new();
+    internal PathSet<TState> AfterSet { get; } = new();
 
-    /// <summary>Insertion order (a set with no removals enumerates in insertion order).</summary>
-    public IEnumerable<TState> Before => BeforeSet;
+    /// <summary>In the order the paths were found.</summary>
+    public IEnumerable<TState> Before => BeforeSet.AsEnumerable();
 
-    public IEnumerable<TState> After => AfterSet;
+    public IEnumerable<TState> After => AfterSet.AsEnumerable();
 }
 
 /// <summary>A path leaving the graph along <see cref="Branch"/> (a return, the end of the body, or a throw nothing catches).</summary>

@@ -33,9 +33,24 @@ internal sealed class ForwardFlowAnalysis<TState>
     private readonly IFlowDomain<TState> _domain;
     private readonly CancellationToken _cancellationToken;
     private readonly List<ControlFlowBranch> _branchesThroughFinally = new();
-    private readonly StateSet[] _inputs;
+
+    /// <summary>The path states reaching each block; null until one does, and again once the block's set is top.</summary>
+    private readonly PathSet<TState>?[] _inputs;
+    private readonly bool[] _isTop;
+    private bool _anyTop;
+    private readonly Worklist _worklist;
     private readonly bool _hasFinallyRegions;
-    private readonly Dictionary<IOperation, OperationStates<TState>> _observed = new();
+    private readonly bool _hasTryRegions;
+
+    /// <summary>Per block, the exception handlers its enclosing try regions lead to (computed on first use; graphs with a try only).</summary>
+    private readonly HandlerEntry[]?[]? _handlers;
+
+    /// <summary>
+    /// Observed operations by block and position. An operation's position is where the walk of its block reaches it,
+    /// the same on every path, so this indexes each operation once and enumerates them in execution order without a
+    /// hash of the operation or a sort.
+    /// </summary>
+    private readonly OperationStates<TState>?[]?[] _observed;
     private readonly HashSet<(ControlFlowBranch, TState)> _exitSet = new();
     private readonly List<(int Block, ExitState<TState> Exit)> _exits = new();
     private int _blockVisits;
@@ -45,10 +60,14 @@ internal sealed class ForwardFlowAnalysis<TState>
         _graph = graph;
         _domain = domain;
         _cancellationToken = cancellationToken;
-        _inputs = new StateSet[graph.Blocks.Length];
-        for (var i = 0; i < _inputs.Length; i++)
-            _inputs[i] = new StateSet();
-        _hasFinallyRegions = HasFinallyRegion(graph.Root);
+        var blocks = graph.Blocks.Length;
+        _inputs = new PathSet<TState>?[blocks];
+        _isTop = new bool[blocks];
+        _observed = new OperationStates<TState>?[]?[blocks];
+        _worklist = new Worklist(blocks);
+        _hasFinallyRegions = HasRegion(graph.Root, ControlFlowRegionKind.Finally);
+        _hasTryRegions = HasRegion(graph.Root, ControlFlowRegionKind.Try);
+        _handlers = _hasTryRegions ? new HandlerEntry[]?[blocks] : null;
     }
 
     /// <summary>Block visits across all analyses in this process: lets a test or benchmark bound the work.</summary>
@@ -62,15 +81,16 @@ internal sealed class ForwardFlowAnalysis<TState>
 
     /// <summary>
     /// Roslyn computes a branch's finally regions on first access, walking its regions: about a third of the
-    /// engine's time on kernel-style code (profiled). Graphs without a finally need none of that.
+    /// engine's time on kernel-style code (profiled). Graphs without a finally need none of that; graphs without
+    /// a try need no exception-handler seeding.
     /// </summary>
-    private static bool HasFinallyRegion(ControlFlowRegion region)
+    private static bool HasRegion(ControlFlowRegion region, ControlFlowRegionKind kind)
     {
-        if (region.Kind == ControlFlowRegionKind.Finally)
+        if (region.Kind == kind)
             return true;
         foreach (var nested in region.NestedRegions)
         {
-            if (HasFinallyRegion(nested))
+            if (HasRegion(nested, kind))
                 return true;
         }
         return false;
@@ -78,65 +98,95 @@ internal sealed class ForwardFlowAnalysis<TState>
 
     private FlowStates<TState> Iterate(TState entry)
     {
-        _inputs[0].Add(entry);
-        var worklist = new SortedSet<int> { 0 };
-        while (worklist.Count > 0)
+        AddInput(0, entry);
+        _worklist.Add(0);
+        while (_worklist.Count > 0)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            var ordinal = worklist.Min;
-            worklist.Remove(ordinal);
-            foreach (var changed in ProcessBlock(_graph.Blocks[ordinal]))
-                worklist.Add(changed);
+            ProcessBlock(_graph.Blocks[_worklist.RemoveMin()]);
         }
+        Interlocked.Add(ref s_totalBlockVisits, _blockVisits);
 
-        if (_inputs.Any(set => set.IsTop))
+        if (_anyTop)
             return new FlowStates<TState>(_graph, isImprecise: true, _blockVisits, new List<OperationStates<TState>>(), new List<ExitState<TState>>());
-
-        var operations = _observed.Values.OrderBy(o => o.Block).ThenBy(o => o.Position).ToList();
-        var exits = _exits.Select((e, i) => (e, i)).OrderBy(x => x.e.Block).ThenBy(x => x.i).Select(x => x.e.Exit).ToList();
-        return new FlowStates<TState>(_graph, isImprecise: false, _blockVisits, operations, exits);
+        return new FlowStates<TState>(_graph, isImprecise: false, _blockVisits, ObservedInExecutionOrder(), ExitsInBlockOrder());
     }
 
-    /// <summary>Runs one block over its input paths and hands the results to its successors.</summary>
-    /// <returns>The ordinals of blocks whose input grew.</returns>
-    private HashSet<int> ProcessBlock(BasicBlock block)
+    /// <summary>Observed operations by block ordinal, then position in the block.</summary>
+    private List<OperationStates<TState>> ObservedInExecutionOrder()
+    {
+        var operations = new List<OperationStates<TState>>();
+        foreach (var block in _observed)
+        {
+            if (block is null)
+                continue;
+            foreach (var observed in block)
+            {
+                if (observed is not null)
+                    operations.Add(observed);
+            }
+        }
+        return operations;
+    }
+
+    /// <summary>Exits by the ordinal of the block whose processing reached them, then in the order they were found (a stable sort of a short list).</summary>
+    private List<ExitState<TState>> ExitsInBlockOrder()
+    {
+        var sorted = new List<(int Block, ExitState<TState> Exit)>(_exits.Count);
+        foreach (var exit in _exits)
+        {
+            var at = sorted.Count;
+            while (at > 0 && sorted[at - 1].Block > exit.Block)
+                at--;
+            sorted.Insert(at, exit);
+        }
+        var exits = new List<ExitState<TState>>(sorted.Count);
+        foreach (var (_, exit) in sorted)
+            exits.Add(exit);
+        return exits;
+    }
+
+    /// <summary>Runs one block over its input paths and hands the results to its successors (queueing those whose input grew).</summary>
+    private void ProcessBlock(BasicBlock block)
     {
         _blockVisits++;
-        Interlocked.Increment(ref s_totalBlockVisits);
-        var changed = new HashSet<int>();
-        var input = _inputs[block.Ordinal];
+        var ordinal = block.Ordinal;
 
-        if (input.IsTop)
+        if (_isTop[ordinal])
         {
             foreach (var target in AllSuccessorOrdinals(block))
             {
-                if (_inputs[target].MakeTop())
-                    changed.Add(target);
+                if (MakeTop(target))
+                    _worklist.Add(target);
             }
-            return changed;
+            return;
         }
 
-        foreach (var entryState in input.States.ToArray())
+        // The paths present now: a path this visit adds to the block's own input (a loop back to itself) is run by the
+        // next visit. The set only grows (and becoming top drops it without clearing it), so a count is a snapshot.
+        var input = _inputs[ordinal]!;
+        var count = input.Count;
+        for (var i = 0; i < count; i++)
         {
+            var entryState = input[i];
             var state = entryState;
             var position = 0;
             foreach (var operation in block.Operations)
             {
-                state = Walk(operation, state, block.Ordinal, ref position);
+                state = Walk(operation, state, ordinal, ref position);
                 if (state.Ended)
                     break;
             }
             if (block.BranchValue is { } branchValue && !state.Ended)
-                state = Walk(branchValue, state, block.Ordinal, ref position);
+                state = Walk(branchValue, state, ordinal, ref position);
 
-            SeedExceptionHandlers(block, entryState, atTryEntry: true, changed);
+            SeedExceptionHandlers(block, entryState, atTryEntry: true);
             if (state.Ended)
                 continue; // a call that never returns: no exit, no successor
             if (IsThrow(block))
-                SeedExceptionHandlers(block, state, atTryEntry: false, changed);
-            Route(block, state, changed);
+                SeedExceptionHandlers(block, state, atTryEntry: false);
+            Route(block, state);
         }
-        return changed;
     }
 
     /// <summary>Evaluates an operation tree in execution order (operands before the operation).</summary>
@@ -171,31 +221,45 @@ internal sealed class ForwardFlowAnalysis<TState>
         var after = _domain.Transfer(operation, state, out var observed);
         if (observed)
         {
-            if (!_observed.TryGetValue(operation, out var states))
-            {
-                states = new OperationStates<TState>(operation, block, position);
-                _observed.Add(operation, states);
-            }
+            var states = ObservedAt(operation, block, position);
             states.BeforeSet.Add(state);
             states.AfterSet.Add(after);
         }
         return after;
     }
 
+    private OperationStates<TState> ObservedAt(IOperation operation, int block, int position)
+    {
+        var inBlock = _observed[block];
+        if (inBlock is null || inBlock.Length <= position)
+        {
+            System.Array.Resize(ref inBlock, System.Math.Max(position + 1, inBlock is null ? 4 : inBlock.Length * 2));
+            _observed[block] = inBlock;
+        }
+        var states = inBlock[position];
+        if (states is null)
+        {
+            states = new OperationStates<TState>(operation, block, position);
+            inBlock[position] = states;
+        }
+        System.Diagnostics.Debug.Assert(states.Operation == operation, "a position in a block is always the same operation");
+        return states;
+    }
+
     // ---- branches ---------------------------------------------------------------------------------
 
-    private void Route(BasicBlock block, TState state, HashSet<int> changed)
+    private void Route(BasicBlock block, TState state)
     {
         if (block.ConditionKind == ControlFlowConditionKind.None)
         {
-            Follow(block, block.FallThroughSuccessor, state, changed);
+            Follow(block, block.FallThroughSuccessor, state);
             return;
         }
         var conditionalValue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
         if (Refine(state, block.BranchValue!, conditionalValue) is { } whenConditional)
-            Follow(block, block.ConditionalSuccessor, whenConditional, changed);
+            Follow(block, block.ConditionalSuccessor, whenConditional);
         if (Refine(state, block.BranchValue!, !conditionalValue) is { } whenFallThrough)
-            Follow(block, block.FallThroughSuccessor, whenFallThrough, changed);
+            Follow(block, block.FallThroughSuccessor, whenFallThrough);
     }
 
     /// <summary>The generic part of a branch's meaning: constants, negation, a tested boolean; the rest is the domain's.</summary>
@@ -222,14 +286,14 @@ internal sealed class ForwardFlowAnalysis<TState>
         _ => null,
     };
 
-    private void Follow(BasicBlock from, ControlFlowBranch? branch, TState state, HashSet<int> changed)
+    private void Follow(BasicBlock from, ControlFlowBranch? branch, TState state)
     {
         if (branch is null)
             return;
         switch (branch.Semantics)
         {
             case ControlFlowBranchSemantics.StructuredExceptionHandling:
-                LeaveFinally(from, state, changed);
+                LeaveFinally(from, state);
                 return;
             case ControlFlowBranchSemantics.Throw:
             case ControlFlowBranchSemantics.Rethrow:
@@ -251,14 +315,14 @@ internal sealed class ForwardFlowAnalysis<TState>
                 id = _branchesThroughFinally.Count;
                 _branchesThroughFinally.Add(branch);
             }
-            Enqueue(branch.FinallyRegions[0].FirstBlockOrdinal, state.WithContinuation(new Continuation(id, 0)), changed);
+            Enqueue(branch.FinallyRegions[0].FirstBlockOrdinal, state.WithContinuation(new Continuation(id, 0)));
             return;
         }
-        Deliver(from, branch, state, changed);
+        Deliver(from, branch, state);
     }
 
     /// <summary>The end of a finally: go on to the next finally of the branch that entered it, or to its destination.</summary>
-    private void LeaveFinally(BasicBlock from, TState state, HashSet<int> changed)
+    private void LeaveFinally(BasicBlock from, TState state)
     {
         if (!state.Continuation.IsPending)
             return; // an exception propagating out, or the end of a filter
@@ -266,13 +330,13 @@ internal sealed class ForwardFlowAnalysis<TState>
         var next = state.Continuation.FinallyIndex + 1;
         if (next < branch.FinallyRegions.Length)
         {
-            Enqueue(branch.FinallyRegions[next].FirstBlockOrdinal, state.WithContinuation(new Continuation(state.Continuation.BranchId, next)), changed);
+            Enqueue(branch.FinallyRegions[next].FirstBlockOrdinal, state.WithContinuation(new Continuation(state.Continuation.BranchId, next)));
             return;
         }
-        Deliver(from, branch, state.WithContinuation(Continuation.Nothing), changed);
+        Deliver(from, branch, state.WithContinuation(Continuation.Nothing));
     }
 
-    private void Deliver(BasicBlock from, ControlFlowBranch branch, TState state, HashSet<int> changed)
+    private void Deliver(BasicBlock from, ControlFlowBranch branch, TState state)
     {
         if (branch.Destination is not { } destination)
             return;
@@ -281,7 +345,7 @@ internal sealed class ForwardFlowAnalysis<TState>
             AddExit(from, branch, state);
             return;
         }
-        Enqueue(destination.Ordinal, state, changed);
+        Enqueue(destination.Ordinal, state);
     }
 
     private void AddExit(BasicBlock from, ControlFlowBranch branch, TState state)
@@ -290,10 +354,34 @@ internal sealed class ForwardFlowAnalysis<TState>
             _exits.Add((from.Ordinal, new ExitState<TState>(branch, state)));
     }
 
-    private void Enqueue(int ordinal, TState state, HashSet<int> changed)
+    private void Enqueue(int ordinal, TState state)
     {
-        if (_inputs[ordinal].Add(state))
-            changed.Add(ordinal);
+        if (AddInput(ordinal, state))
+            _worklist.Add(ordinal);
+    }
+
+    /// <summary>Adds a path to a block's input; past <see cref="MaxPathsPerBlock"/> paths the input becomes top ("anything").</summary>
+    /// <returns>Whether the input grew.</returns>
+    private bool AddInput(int ordinal, TState state)
+    {
+        if (_isTop[ordinal])
+            return false;
+        var input = _inputs[ordinal] ??= new PathSet<TState>();
+        if (!input.Add(state))
+            return false;
+        if (input.Count > MaxPathsPerBlock)
+            MakeTop(ordinal);
+        return true;
+    }
+
+    private bool MakeTop(int ordinal)
+    {
+        if (_isTop[ordinal])
+            return false;
+        _isTop[ordinal] = true;
+        _anyTop = true;
+        _inputs[ordinal] = null;
+        return true;
     }
 
     private static bool IsThrow(BasicBlock block) =>
@@ -305,23 +393,42 @@ internal sealed class ForwardFlowAnalysis<TState>
     /// the exception propagates and the path is dropped) are entered with the state the try was entered with, and
     /// with that of each <c>throw</c> inside it (docs/design.md, "Exceptions").
     /// </summary>
-    private void SeedExceptionHandlers(BasicBlock block, TState state, bool atTryEntry, HashSet<int> changed)
+    private void SeedExceptionHandlers(BasicBlock block, TState state, bool atTryEntry)
     {
+        if (!_hasTryRegions)
+            return;
+        foreach (var handler in HandlersOf(block))
+        {
+            if (atTryEntry && !handler.TryStartsHere)
+                continue;
+            Enqueue(handler.FirstBlock, state.WithContinuation(handler.IsFinally ? Continuation.Exceptional : Continuation.Nothing));
+        }
+    }
+
+    /// <summary>
+    /// The handlers (catch, filter, finally) of each try region around <paramref name="block"/>, innermost try first,
+    /// each try's handlers in order: the same for every path and visit of the block, so computed once per block.
+    /// </summary>
+    private HandlerEntry[] HandlersOf(BasicBlock block)
+    {
+        if (_handlers![block.Ordinal] is { } known)
+            return known;
+        var handlers = new List<HandlerEntry>();
         foreach (var region in EnclosingRegions(block))
         {
             if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryStatement)
                 continue;
-            if (atTryEntry && region.FirstBlockOrdinal != block.Ordinal)
-                continue;
+            var startsHere = region.FirstBlockOrdinal == block.Ordinal;
             foreach (var handler in tryStatement.NestedRegions.Skip(1))
-            {
-                var continuation = handler.Kind == ControlFlowRegionKind.Finally ? Continuation.Exceptional : Continuation.Nothing;
-                Enqueue(handler.FirstBlockOrdinal, state.WithContinuation(continuation), changed);
-            }
+                handlers.Add(new HandlerEntry(handler.FirstBlockOrdinal, handler.Kind == ControlFlowRegionKind.Finally, startsHere));
         }
+        return _handlers[block.Ordinal] = handlers.ToArray();
     }
 
-    private bool IsInsideTry(BasicBlock block) => EnclosingRegions(block).Any(region => region.Kind == ControlFlowRegionKind.Try);
+    /// <summary>An exception handler reachable from a block: its first block, whether it is a finally, whether the try begins at the block.</summary>
+    private readonly record struct HandlerEntry(int FirstBlock, bool IsFinally, bool TryStartsHere);
+
+    private bool IsInsideTry(BasicBlock block) => _hasTryRegions && EnclosingRegions(block).Any(region => region.Kind == ControlFlowRegionKind.Try);
 
     /// <summary>
     /// The regions around <paramref name="block"/> up to this graph's root, never beyond: the graph of a local
@@ -367,31 +474,61 @@ internal sealed class ForwardFlowAnalysis<TState>
         }
     }
 
-    /// <summary>A bounded set of path states; past the bound it becomes "anything" (top).</summary>
-    private sealed class StateSet
+    /// <summary>
+    /// The blocks waiting to be run, lowest ordinal first (the order the graph lists them in, so a block usually runs after
+    /// its predecessors): a binary heap of ordinals with a flag per block so that a queued block is not queued twice.
+    /// </summary>
+    private sealed class Worklist
     {
-        private readonly HashSet<TState> _states = new();
+        private readonly bool[] _queued;
+        private readonly int[] _heap;
 
-        public bool IsTop { get; private set; }
-
-        public IEnumerable<TState> States => _states;
-
-        public bool Add(TState state)
+        public Worklist(int blocks)
         {
-            if (IsTop || !_states.Add(state))
-                return false;
-            if (_states.Count > MaxPathsPerBlock)
-                MakeTop();
-            return true;
+            _queued = new bool[blocks];
+            _heap = new int[blocks];
         }
 
-        public bool MakeTop()
+        public int Count { get; private set; }
+
+        public void Add(int ordinal)
         {
-            if (IsTop)
-                return false;
-            IsTop = true;
-            _states.Clear();
-            return true;
+            if (_queued[ordinal])
+                return;
+            _queued[ordinal] = true;
+            var at = Count++;
+            while (at > 0)
+            {
+                var parent = (at - 1) / 2;
+                if (_heap[parent] <= ordinal)
+                    break;
+                _heap[at] = _heap[parent];
+                at = parent;
+            }
+            _heap[at] = ordinal;
+        }
+
+        public int RemoveMin()
+        {
+            var min = _heap[0];
+            _queued[min] = false;
+            var last = _heap[--Count];
+            var at = 0;
+            while (true)
+            {
+                var child = (2 * at) + 1;
+                if (child >= Count)
+                    break;
+                if (child + 1 < Count && _heap[child + 1] < _heap[child])
+                    child++;
+                if (_heap[child] >= last)
+                    break;
+                _heap[at] = _heap[child];
+                at = child;
+            }
+            if (Count > 0)
+                _heap[at] = last;
+            return min;
         }
     }
 }
