@@ -25,8 +25,13 @@ public sealed class DeterministicPackTests(DeterministicPackTests.TwoCleanPacks 
     [Fact]
     public void The_analyzer_and_code_fix_dlls_of_two_clean_packs_are_byte_identical()
     {
-        foreach (var dll in new[] { "analyzers/dotnet/cs/XenPreemptAnalyzers.dll", "analyzers/dotnet/cs/XenPreemptAnalyzers.CodeFixes.dll" })
+        var dlls = new[] { "analyzers/dotnet/cs/XenPreemptAnalyzers.dll", "analyzers/dotnet/cs/XenPreemptAnalyzers.CodeFixes.dll" }.ToList();
+        // The ReadyToRun images too (crossgen2 is deterministic), whenever this host could restore the carrier.
+        if (packs.CarrierRestored)
+            dlls.AddRange(new[] { "linux-x64", "osx-arm64", "win-x64" }.Select(rid => $"r2r/{rid}/XenPreemptAnalyzers.dll"));
+        foreach (var dll in dlls)
         {
+            Assert.True(Entries(packs.First.Package).ContainsKey(dll), $"{dll} is not in the package");
             var first = Entries(packs.First.Package)[dll];
             var second = Entries(packs.Second.Package)[dll];
             Assert.True(first.AsSpan().SequenceEqual(second), $"{dll} differs between the two clean packs ({first.Length} and {second.Length} bytes)");
@@ -83,8 +88,17 @@ public sealed class DeterministicPackTests(DeterministicPackTests.TwoCleanPacks 
         {
             First = new SourceCopy(Path.Combine(_root, "first"));
             Second = new SourceCopy(Path.Combine(_root, "second-at-another-path"));
+            // The copies restore from the machine's package folder only. The ReadyToRun carrier's packs (the runtime
+            // packs of each RID, the host's crossgen2) are put there first from the repository's own sources, restoring
+            // the first copy's carrier (never the repository's, which another test may be packing at the same time).
+            var restore = Dotnet.Run(First.Directory, "restore", Path.Combine("src", "XenPreemptAnalyzers.ReadyToRun", "XenPreemptAnalyzers.ReadyToRun.csproj"),
+                "--configfile", Path.Combine(Dotnet.RepoRoot, "nuget.config"), "-nologo", "-v:q");
+            CarrierRestored = restore.Code == 0;
             Task.WaitAll(Task.Run(First.Pack), Task.Run(Second.Pack));
         }
+
+        /// <summary>Whether this host restores the ReadyToRun carrier (and so the packages carry r2r/ images).</summary>
+        public bool CarrierRestored { get; }
 
         public SourceCopy First { get; }
 
@@ -94,14 +108,14 @@ public sealed class DeterministicPackTests(DeterministicPackTests.TwoCleanPacks 
     }
 
     /// <summary>
-    /// The repository's files the analyzer package builds from (the build props, and the four projects without
+    /// The repository's files the analyzer package builds from (the build props, and the five projects without
     /// bin/ and obj/), with a nuget.config that restores from the machine's package folder only: no source at all.
     /// </summary>
     public sealed class SourceCopy
     {
         private static readonly string[] RootFiles = ["Directory.Build.props", "Directory.Packages.props", "global.json"];
 
-        private static readonly string[] Projects = ["XenPreemptAnalyzers", "XenPreemptAnalyzers.CodeFixes", "XenPreempt.Annotations", "XenPreemptAnalyzers.Package"];
+        private static readonly string[] Projects = ["XenPreemptAnalyzers", "XenPreemptAnalyzers.CodeFixes", "XenPreempt.Annotations", "XenPreemptAnalyzers.Package", "XenPreemptAnalyzers.ReadyToRun"];
 
         public SourceCopy(string directory)
         {

@@ -56,6 +56,7 @@ public sealed class PackageBuildTests(PackedFeed feed)
              "buildTransitive/XenPreemptAnalyzers.strict.globalconfig", "buildTransitive/XenPreemptAnalyzers.targets"],
             zip.Entries.Select(e => e.FullName)
                 .Where(n => n.StartsWith("analyzers/", StringComparison.Ordinal) || n.StartsWith("buildTransitive/", StringComparison.Ordinal) || n.EndsWith(".dll", StringComparison.Ordinal))
+                .Where(n => !n.StartsWith("r2r/", StringComparison.Ordinal)) // the ReadyToRun images: ReadyToRunTests
                 .Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray());
         using var nuspec = new StreamReader(zip.GetEntry("XenPreemptAnalyzers.nuspec")!.Open());
         var text = nuspec.ReadToEnd();

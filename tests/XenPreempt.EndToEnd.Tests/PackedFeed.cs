@@ -15,17 +15,21 @@ public sealed class PackedFeed : IDisposable
     public string Feed => Path.Combine(Root, "feed");
     public string Packages => Path.Combine(Root, "packages");
 
+    /// <summary>What <c>dotnet pack</c> of XenPreemptAnalyzers printed (warnings such as XPA9100 show at -v:q).</summary>
+    public string AnalyzerPackOutput { get; }
+
     public PackedFeed()
     {
         Directory.CreateDirectory(Feed);
-        Pack(Path.Combine("src", "XenPreemptAnalyzers.Package", "XenPreemptAnalyzers.Package.csproj"));
+        AnalyzerPackOutput = Pack(Path.Combine("src", "XenPreemptAnalyzers.Package", "XenPreemptAnalyzers.Package.csproj"));
     }
 
-    public void Pack(string project)
+    public string Pack(string project)
     {
         var pack = Dotnet.Run(Dotnet.RepoRoot, "pack", project, "--no-build", "-c", Dotnet.Configuration, "-o", Feed, "-nologo", "-v:q");
         if (pack.Code != 0)
             throw new InvalidOperationException(pack.Output);
+        return pack.Output;
     }
 
     /// <summary>A copy of samples/<paramref name="sample"/> that restores from the feed.</summary>
@@ -38,11 +42,14 @@ public sealed class PackedFeed : IDisposable
     }
 
     /// <summary><c>dotnet build</c> of a sample copy; restore ignores an unreachable default source.</summary>
-    public (int Code, string Output) Build(string dir, params string[] extra)
+    public (int Code, string Output) Build(string dir, params string[] extra) => Build(dir, null, extra);
+
+    /// <summary>The same, with extra environment variables for the build (and so its compiler) process.</summary>
+    public (int Code, string Output) Build(string dir, System.Collections.Generic.IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         var args = new System.Collections.Generic.List<string> { "build", "-nologo", "--no-incremental", "-p:RestoreIgnoreFailedSources=true" };
         args.AddRange(extra);
-        return Dotnet.Run(dir, args.ToArray());
+        return Dotnet.Exec("dotnet", dir, environment, args.ToArray());
     }
 
     public void Dispose() => Dotnet.TryDelete(Root);

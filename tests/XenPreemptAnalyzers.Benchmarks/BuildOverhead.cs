@@ -18,7 +18,9 @@ namespace XenPreemptAnalyzers.Benchmarks;
 /// one in-process MSBuild node), so the build's CPU — MSBuild and csc, read as this program's waited-for children's
 /// CPU (getrusage) — is the whole cost, JIT of the analyzers included; with <c>--server warm</c> the compiler server
 /// compiles, and its CPU cannot be told apart from other builds using the same server, so only wall time is
-/// printed. One extra build with <c>-p:ReportAnalyzer=true</c> per code size reports each analyzer's own time
+/// printed. Cold, a fourth variant builds our package with <c>XenPreemptUseReadyToRun=false</c>: the IL analyzer,
+/// JIT-compiled in every fresh compiler, against the ReadyToRun image the package gives the SDK's RID by default.
+/// One extra build with <c>-p:ReportAnalyzer=true</c> per code size reports each analyzer's own time
 /// (summed wall time of its callbacks), for reference. Everything lives in a temporary directory, deleted at the end.
 /// </summary>
 internal static class BuildOverhead
@@ -72,6 +74,9 @@ internal static class BuildOverhead
             [Variant.Xpa] = WriteProject(Path.Combine(work, name, "xpa"), Variant.Xpa, version),
             [Variant.Peers] = WriteProject(Path.Combine(work, name, "peers"), Variant.Peers, version),
         };
+        // The first-use JIT the ReadyToRun image saves shows only in a fresh compiler process.
+        if (!options.WarmServer)
+            projects[Variant.XpaIL] = WriteProject(Path.Combine(work, name, "xpa-il"), Variant.XpaIL, version);
         foreach (var project in projects.Values)
             Dotnet(work, $"restore \"{project}\" -nologo -v:q");
 
@@ -87,7 +92,7 @@ internal static class BuildOverhead
             }
             if (run >= 0)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {name} run {run + 1}: CPU {timings[Variant.None][^1].CpuSeconds:F2} s none, {timings[Variant.Xpa][^1].CpuSeconds:F2} s XPA, {timings[Variant.Peers][^1].CpuSeconds:F2} s CA2000+CA1416 (load {HarnessThroughput.LoadAverage()})"));
+                    $"  {name} run {run + 1}: CPU {timings[Variant.None][^1].CpuSeconds:F2} s none, {timings[Variant.Xpa][^1].CpuSeconds:F2} s XPA, {timings[Variant.Peers][^1].CpuSeconds:F2} s CA2000+CA1416{(timings.TryGetValue(Variant.XpaIL, out var il) ? string.Create(CultureInfo.InvariantCulture, $", {il[^1].CpuSeconds:F2} s XPA IL") : "")} (load {HarnessThroughput.LoadAverage()})"));
         }
         // For reference, not timed: each analyzer's own time in one ReportAnalyzer build of each analysed variant.
         var xpaReport = ReportBuild(projects[Variant.Xpa], Path.Combine(work, $"{name}-xpa-report.log"));
@@ -95,13 +100,19 @@ internal static class BuildOverhead
         return new Row(kind, files, timings, xpaReport, peersReport);
     }
 
-    /// <summary>The project: sources from ../src; our package only in the XPA variant, NetAnalyzers only in the peers'.</summary>
+    /// <summary>
+    /// The project: sources from ../src; our package only in the XPA variants (the IL one opted out of the
+    /// ReadyToRun image), NetAnalyzers only in the peers'.
+    /// </summary>
     private static string WriteProject(string directory, Variant variant, string version)
     {
         Directory.CreateDirectory(directory);
-        var reference = variant != Variant.Xpa
+        var reference = variant is not (Variant.Xpa or Variant.XpaIL)
             ? ""
             : $"""
+                <PropertyGroup>
+                  <XenPreemptUseReadyToRun>{(variant == Variant.Xpa ? "true" : "false")}</XenPreemptUseReadyToRun>
+                </PropertyGroup>
                 <ItemGroup>
                   <PackageReference Include="XenPreemptAnalyzers" Version="{version}" PrivateAssets="all" />
                 </ItemGroup>
@@ -182,6 +193,7 @@ internal static class BuildOverhead
         var measure = options.WarmServer ? "wall s" : "CPU s";
         Console.WriteLine($"| code | files | no analyzers: {measure} min / median / max | XPA alone: {measure} | ratio | CA2000+CA1416: {measure} | ratio | XPA / (CA2000+CA1416) | ReportAnalyzer: XPA, CA2000, CA1416 (ms) |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var ilRows = new List<string>();
         foreach (var row in rows)
         {
             double Value(BuildTiming t) => options.WarmServer ? t.WallSeconds : t.CpuSeconds;
@@ -195,7 +207,21 @@ internal static class BuildOverhead
             var peers = Median(row.Timings[Variant.Peers].Select(Value));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {InProcessMeasurements.Spell(row.Kind)} | {row.Files} | {Spread(Variant.None)} | {Spread(Variant.Xpa)} | {xpa / none:F3} | {Spread(Variant.Peers)} | {peers / none:F3} | {(xpa - none) / Math.Max(1e-9, peers - none):F2} | {row.XpaReport.AnalyzerSeconds(OurRule) * 1000:F0}, {row.PeersReport.AnalyzerSeconds(PeerRules[0]) * 1000:F0}, {row.PeersReport.AnalyzerSeconds(PeerRules[1]) * 1000:F0} |"));
+            if (row.Timings.ContainsKey(Variant.XpaIL))
+            {
+                var il = Median(row.Timings[Variant.XpaIL].Select(Value));
+                ilRows.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {InProcessMeasurements.Spell(row.Kind)} | {row.Files} | {Spread(Variant.None)} | {Spread(Variant.XpaIL)} | {il / none:F3} | {(il - none) / none * 100:F2} % | {Spread(Variant.Xpa)} | {xpa / none:F3} | {(xpa - none) / none * 100:F2} % |"));
+            }
         }
+        if (ilRows.Count == 0)
+            return;
+        // The same builds: our package's IL (XenPreemptUseReadyToRun=false) against its default, the image of the SDK's RID.
+        Console.WriteLine();
+        Console.WriteLine($"| code | files | no analyzers: {measure} min / median / max | XPA, IL (opt-out): {measure} | ratio | extra | XPA, ReadyToRun (default): {measure} | ratio | extra |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var line in ilRows)
+            Console.WriteLine(line);
     }
 
     internal static double Median(IEnumerable<double> values)
@@ -245,7 +271,7 @@ internal static class BuildOverhead
 
     internal sealed record Options(IReadOnlyList<CodeKind> Kinds, IReadOnlyList<int> Files, int Runs, bool Keep, bool WarmServer);
 
-    private enum Variant { None, Xpa, Peers }
+    private enum Variant { None, Xpa, Peers, XpaIL }
 
     private sealed record BuildTiming(double CpuSeconds, double WallSeconds);
 
