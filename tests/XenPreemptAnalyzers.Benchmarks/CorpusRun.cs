@@ -172,14 +172,7 @@ internal static class CorpusRun
         {
             "ordinary" => KernelCodeGenerator.Generate(CodeKind.Ordinary, files),
             "dense" => KernelCodeGenerator.Generate(CodeKind.Dense, files),
-            "schedule" => KernelCodeGenerator.Generate(CodeKind.Ordinary, files).Append(new GeneratedSource("Runtime/Proc.cs", """
-                public static class Proc
-                {
-                    private static int ticks;
-                    public static void schedule() { ticks++; }
-                    public static void park() { ticks--; schedule(); }
-                }
-                """)),
+            "schedule" => KernelCodeGenerator.Generate(CodeKind.OneSchedule, files),
             _ => throw new UsageException($"unknown generated kind '{parts[0]}' (ordinary, dense, schedule)"),
         };
         return GeneratedCompilation.Parse(sources).Trees.ToList();

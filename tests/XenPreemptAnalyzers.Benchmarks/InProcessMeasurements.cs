@@ -175,6 +175,7 @@ internal static class InProcessMeasurements
     {
         CodeKind.ManyBranches => "many-branches",
         CodeKind.DeepNesting => "deep-nesting",
+        CodeKind.OneSchedule => "schedule",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

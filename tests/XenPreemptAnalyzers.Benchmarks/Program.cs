@@ -75,7 +75,8 @@ static IReadOnlyList<CodeKind> Kinds(string text) => text.Split(',').Select(kind
     "dense" => CodeKind.Dense,
     "many-branches" => CodeKind.ManyBranches,
     "deep-nesting" => CodeKind.DeepNesting,
-    _ => throw new UsageException($"unknown kind '{kind}' (ordinary, dense, many-branches, deep-nesting)"),
+    "schedule" => CodeKind.OneSchedule,
+    _ => throw new UsageException($"unknown kind '{kind}' (ordinary, dense, many-branches, deep-nesting, schedule)"),
 }).ToList();
 
 static IReadOnlyList<string> Sets(string text) => text.Split(',').Select(set =>
@@ -102,7 +103,7 @@ static int Usage(int exitCode)
         usage: dotnet run -c Release --project tests/XenPreemptAnalyzers.Benchmarks -- <mode>
 
           --filter '*' [BenchmarkDotNet options]   the BenchmarkDotNet suite (e.g. --job short)
-          build-overhead [--kind ordinary,dense] [--files 1000] [--runs 5] [--server cold|warm] [--keep]
+          build-overhead [--kind ordinary,dense,schedule] [--files 1000] [--runs 5] [--server cold|warm] [--keep]
                                                    builds a generated project with no analyzers, our package alone,
                                                    CA2000+CA1416 alone, interleaved: CPU min/median/max (cold) or wall (warm)
           editor-latency [--kind dense] [--files 1000] [--samples 50]

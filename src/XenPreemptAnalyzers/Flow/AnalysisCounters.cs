@@ -35,7 +35,7 @@ internal sealed class AnalysisCounters
     /// <summary>Basic blocks of the graphs the engine ran on.</summary>
     public long BlocksAnalyzed => Interlocked.Read(ref _blocksAnalyzed);
 
-    /// <summary>Block visits of the engine on those graphs (fixpoint and recording pass).</summary>
+    /// <summary>Block visits of the engine on those graphs (the fixpoint; observations are read from its converged states).</summary>
     public long BlockVisits => Interlocked.Read(ref _blockVisits);
 
     internal void OnCompilationStart(bool analyzed)

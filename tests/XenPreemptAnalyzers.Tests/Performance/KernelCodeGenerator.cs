@@ -21,6 +21,12 @@ public enum CodeKind
 
     /// <summary>One method nested 100 deep in if/for/while/try (plus the API file).</summary>
     DeepNesting,
+
+    /// <summary>
+    /// <see cref="Ordinary"/> code plus one small file whose one body calls a method named <c>schedule</c>: one
+    /// kernel name in an otherwise ordinary project (issue 17's Go runtime translated to C#).
+    /// </summary>
+    OneSchedule,
 }
 
 /// <summary>One generated source file: a relative path and its text.</summary>
@@ -81,6 +87,7 @@ public static class KernelCodeGenerator
         {
             case CodeKind.Dense:
             case CodeKind.Ordinary:
+            case CodeKind.OneSchedule:
                 for (var i = 0; i < files; i++)
                     sources.Add(new GeneratedSource($"Drivers/Driver{i:D4}.cs", DriverFile(i)));
                 break;
@@ -93,10 +100,23 @@ public static class KernelCodeGenerator
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
-        return kind == CodeKind.Ordinary
-            ? sources.Select(s => new GeneratedSource(Ordinary(s.Path), Ordinary(s.Text))).ToList()
-            : sources;
+        if (kind is CodeKind.Dense or CodeKind.ManyBranches or CodeKind.DeepNesting)
+            return sources;
+        var ordinary = sources.Select(s => new GeneratedSource(Ordinary(s.Path), Ordinary(s.Text))).ToList();
+        if (kind == CodeKind.OneSchedule)
+            ordinary.Add(new GeneratedSource("Runtime/Proc.cs", OneScheduleSource));
+        return ordinary;
     }
+
+    /// <summary>The one file of <see cref="CodeKind.OneSchedule"/> that names something recognised.</summary>
+    public const string OneScheduleSource = """
+        public static class Proc
+        {
+            private static int ticks;
+            public static void schedule() { ticks++; }
+            public static void park() { ticks--; schedule(); }
+        }
+        """;
 
     /// <summary>The same text with every recognised name replaced by its ordinary counterpart.</summary>
     public static string Ordinary(string kernelText) => RecognisedName.Replace(kernelText, m => OrdinaryNames[m.Value]);
